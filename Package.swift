@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+  name: "swift-lightfm",
+  products: [
+    .library(name: "LightFMKit", targets: ["LightFMKit"]),
+    .executable(name: "lightfm", targets: ["LightFMCLI"]),
+    .executable(name: "lightfm-bench", targets: ["LightFMBenchmarks"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+  ],
+  targets: [
+    .systemLibrary(
+      name: "COpenBLAS",
+      pkgConfig: "openblas",
+      providers: [
+        .apt(["libopenblas-dev", "liblapacke-dev"]),
+      ]
+    ),
+    .target(
+      name: "LightFMKit",
+      dependencies: ["COpenBLAS"]
+    ),
+    .target(
+      name: "_LightFMTestSupport",
+      dependencies: ["LightFMKit"]
+    ),
+    .executableTarget(
+      name: "LightFMCLI",
+      dependencies: [
+        "LightFMKit",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .executableTarget(
+      name: "LightFMBenchmarks",
+      dependencies: [
+        "LightFMKit",
+        "_LightFMTestSupport",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Benchmarks/LightFMBenchmarks"
+    ),
+    .testTarget(
+      name: "LightFMKitTests",
+      dependencies: ["LightFMKit", "_LightFMTestSupport"]
+    ),
+  ]
+)
