@@ -103,6 +103,26 @@ enum BLAS {
     return Int(info)
   }
 
+  /// Solves A·x = b for one right-hand side and a symmetric positive-definite `n × n` A stored
+  /// densely with its upper triangle filled in row-major order, without any copy.
+  ///
+  /// The upper triangle of a row-major matrix is, byte for byte, the lower triangle of the same
+  /// matrix read column-major, so LAPACK's own (column-major) `sposv` runs on the buffer in place;
+  /// LAPACKE's row-major path would allocate and transpose a copy on every call. Used by fold-in,
+  /// which solves one small system per user from worker threads.
+  ///
+  /// - Returns: LAPACK's `info`: 0 on success, > 0 when A is not positive definite. A is
+  ///   overwritten by its Cholesky factor and b by x.
+  /// - Complexity: O(n³/3).
+  static func solveSymmetricPositiveDefinite(
+    n: Int, a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>
+  ) -> Int {
+    let size = Int32(int(n))
+    let info = LAPACKE_sposv_work(
+      LAPACK_COL_MAJOR, Int8(UInt8(ascii: "L")), size, 1, a, size, b, size)
+    return Int(info)
+  }
+
   /// Cholesky factor of a symmetric positive-definite row-major `n × n` A, in place (upper).
   ///
   /// - Returns: LAPACK's `info`.
