@@ -91,7 +91,8 @@ final class FoldInSolverTests: XCTestCase {
         for u in 0..<9 {
           let row = interactions.row(u)
           let positives = Array(zip(row.columns.map { Int($0) }, row.values))
-          let p0 = usePrior ? Array(prior[(u * d)..<((u + 1) * d)]) : [Float](repeating: 0, count: d)
+          let p0 =
+            usePrior ? Array(prior[(u * d)..<((u + 1) * d)]) : [Float](repeating: 0, count: d)
           let hasPositives = positives.contains { $0.1 > 0 }
           let expected = hasPositives
             ? bruteForce(q: q, b: b, d: d, positives: positives, prior: p0, options: options)

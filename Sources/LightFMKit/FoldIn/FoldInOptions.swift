@@ -56,7 +56,8 @@ public struct FoldInOptions: Sendable, Equatable {
         "regularization", regularization, expected: "a finite value > 0")
     }
     if !(confidence.isFinite && confidence >= 0) {
-      throw LightFMError.invalidParameter("confidence", confidence, expected: "a finite value >= 0")
+      throw LightFMError.invalidParameter(
+        "confidence", confidence, expected: "a finite value >= 0")
     }
     if refinementEpochs < 0 {
       throw LightFMError.invalidParameter(

@@ -76,7 +76,7 @@ struct FoldInSolver: Sendable {
     let info: Int
   }
 
-  /// The embeddings of the users in the rows of `interactions`, `rows × d` row-major.
+  /// The embeddings of the users in the rows of `interactions`, `rows × d`, row-major.
   ///
   /// - Parameters:
   ///   - interactions: one row per new user, one column per item; entries with a value > 0 are

@@ -1,0 +1,110 @@
+import XCTest
+
+@testable import LightFMKit
+
+/// Growing a model's parameters keeps every learned value and initialises the new rows as `fit`.
+final class GrowTests: XCTestCase {
+  /// Parameters filled with distinct recognisable values, as if trained.
+  func trained(d: Int, users: Int, items: Int) -> ModelParameters {
+    var p = ModelParameters(noComponents: d, userFeatureCount: users, itemFeatureCount: items)
+    func fill(_ a: inout [Float], _ base: Float) {
+      for n in a.indices { a[n] = base + Float(n) * 0.001 }
+    }
+    fill(&p.userEmbeddings, 1)
+    fill(&p.userBiases, 2)
+    fill(&p.itemEmbeddings, 3)
+    fill(&p.itemBiases, 4)
+    fill(&p.userEmbeddingGradients, 5)
+    fill(&p.userEmbeddingMomentum, 6)
+    fill(&p.userBiasGradients, 7)
+    fill(&p.userBiasMomentum, 8)
+    fill(&p.itemEmbeddingGradients, 9)
+    fill(&p.itemEmbeddingMomentum, 10)
+    fill(&p.itemBiasGradients, 11)
+    fill(&p.itemBiasMomentum, 12)
+    return p
+  }
+
+  func testGrowKeepsLearnedValuesAndInitialisesNewRows() throws {
+    let d = 4
+    for schedule in LearningSchedule.allCases {
+      var model = LightFM(noComponents: d, learningSchedule: schedule)
+      let before = trained(d: d, users: 3, items: 5)
+      model.parameters = before
+      var generator = SystemRandomNumberGenerator()
+      try model.grow(userFeatureCount: 5, itemFeatureCount: 9, using: &generator)
+      let after = try XCTUnwrap(model.parameters)
+      XCTAssertEqual(model.userFeatureCount, 5)
+      XCTAssertEqual(model.itemFeatureCount, 9)
+      let start: Float = schedule == .adagrad ? 1 : 0
+      let pairs: [(WritableKeyPath<ModelParameters, [Float]>, Int, Int, Float?)] = [
+        (\.userEmbeddings, 3 * d, 5 * d, nil), (\.itemEmbeddings, 5 * d, 9 * d, nil),
+        (\.userBiases, 3, 5, 0), (\.itemBiases, 5, 9, 0),
+        (\.userEmbeddingGradients, 3 * d, 5 * d, start),
+        (\.userEmbeddingMomentum, 3 * d, 5 * d, 0),
+        (\.userBiasGradients, 3, 5, start), (\.userBiasMomentum, 3, 5, 0),
+        (\.itemEmbeddingGradients, 5 * d, 9 * d, start),
+        (\.itemEmbeddingMomentum, 5 * d, 9 * d, 0),
+        (\.itemBiasGradients, 5, 9, start), (\.itemBiasMomentum, 5, 9, 0),
+      ]
+      for (path, old, new, fill) in pairs {
+        let grown = after[keyPath: path]
+        XCTAssertEqual(grown.count, new, "\(path)")
+        XCTAssertEqual(Array(grown.prefix(old)), before[keyPath: path], "\(path) kept")
+        for value in grown.dropFirst(old) {
+          if let fill {
+            XCTAssertEqual(value, fill, "\(path) \(schedule)")
+          } else {
+            XCTAssertTrue(value >= -0.5 / Float(d) && value < 0.5 / Float(d), "\(path): \(value)")
+          }
+        }
+      }
+      // New embeddings are random, not a constant.
+      XCTAssertGreaterThan(Set(after.itemEmbeddings.dropFirst(5 * d)).count, 1)
+    }
+  }
+
+  func testGrowingToTheSameSizeChangesNothing() throws {
+    var model = LightFM(noComponents: 3)
+    model.parameters = trained(d: 3, users: 2, items: 2)
+    var generator = SystemRandomNumberGenerator()
+    try model.grow(userFeatureCount: 2, itemFeatureCount: 2, using: &generator)
+    XCTAssertEqual(model.parameters, trained(d: 3, users: 2, items: 2))
+  }
+
+  func testGrowRefusesUnfittedModelsAndShrinking() throws {
+    var generator = SystemRandomNumberGenerator()
+    var unfitted = LightFM()
+    XCTAssertThrowsError(
+      try unfitted.grow(userFeatureCount: 1, itemFeatureCount: 1, using: &generator)
+    ) {
+      XCTAssertEqual(($0 as? LightFMError)?.kind, .notFitted)
+    }
+    var model = LightFM(noComponents: 2)
+    model.parameters = trained(d: 2, users: 4, items: 4)
+    XCTAssertThrowsError(
+      try model.grow(userFeatureCount: 3, itemFeatureCount: 4, using: &generator)
+    ) {
+      let error = $0 as? LightFMError
+      XCTAssertEqual(error?.kind, .invalidParameter)
+      XCTAssertTrue(error?.message.contains("userFeatureCount 3") == true, "\(error as Any)")
+    }
+    XCTAssertThrowsError(
+      try model.grow(userFeatureCount: 4, itemFeatureCount: 1, using: &generator))
+    XCTAssertEqual(
+      model.parameters, trained(d: 2, users: 4, items: 4), "a refused growth changes nothing")
+  }
+
+  func testGrowToDatasetAfterFitPartial() throws {
+    var dataset = Dataset()
+    try dataset.fit(users: ["a", "b"], items: ["x", "y", "z"], itemFeatures: ["red"])
+    var model = LightFM(noComponents: 2)
+    model.parameters = trained(
+      d: 2, users: dataset.userFeaturesShape.columns, items: dataset.itemFeaturesShape.columns)
+    try dataset.fitPartial(users: ["c"], items: ["w"], itemFeatures: ["blue"])
+    var generator = SystemRandomNumberGenerator()
+    try model.grow(to: dataset, using: &generator)
+    XCTAssertEqual(model.userFeatureCount, 3)
+    XCTAssertEqual(model.itemFeatureCount, 6)
+  }
+}
