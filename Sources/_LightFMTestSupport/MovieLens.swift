@@ -72,4 +72,32 @@ public enum MovieLens {
     }
     return out
   }
+
+  /// Each user's demographic features from `u.user`, by user id: `age:<bucket>` (the MovieLens
+  /// 1M buckets under 18, 18-24, 25-34, 35-44, 45-49, 50-55, 56+), `gender:<M|F>` and
+  /// `occupation:<name>`.
+  public static func demographics(in directory: URL) throws -> [Int: [String]] {
+    let url = directory.appendingPathComponent("u.user")
+    let text = try String(contentsOf: url, encoding: .isoLatin1)
+    var out: [Int: [String]] = [:]
+    for (n, line) in text.split(separator: "\n").enumerated() {
+      let parts = line.split(separator: "|", omittingEmptySubsequences: false)
+      guard parts.count == 5, let id = Int(parts[0]), let age = Int(parts[1]) else {
+        throw LightFMError.parse(
+          file: url.path, line: n + 1, "expected id|age|gender|occupation|zip")
+      }
+      let bucket: String
+      switch age {
+      case ..<18: bucket = "under 18"
+      case ..<25: bucket = "18-24"
+      case ..<35: bucket = "25-34"
+      case ..<45: bucket = "35-44"
+      case ..<50: bucket = "45-49"
+      case ..<56: bucket = "50-55"
+      default: bucket = "56+"
+      }
+      out[id] = ["age:" + bucket, "gender:" + parts[2], "occupation:" + parts[3]]
+    }
+    return out
+  }
 }

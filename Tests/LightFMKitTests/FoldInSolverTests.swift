@@ -87,6 +87,9 @@ final class FoldInSolverTests: XCTestCase {
         let options = FoldInOptions(regularization: 0.05, confidence: 3, itemBiases: biases)
         let out = try solver.solve(
           interactions: interactions, prior: usePrior ? prior : nil, options: options)
+        let scaled = try solver.solve(
+          interactions: interactions, prior: usePrior ? prior : nil, options: options,
+          targetNorm: 2.5)
         XCTAssertEqual(out.count, 9 * d)
         for u in 0..<9 {
           let row = interactions.row(u)
@@ -97,10 +100,13 @@ final class FoldInSolverTests: XCTestCase {
           let expected = hasPositives
             ? bruteForce(q: q, b: b, d: d, positives: positives, prior: p0, options: options)
             : p0.map { Double($0) }
+          let norm = expected.reduce(0) { $0 + $1 * $1 }.squareRoot()
           for c in 0..<d {
             XCTAssertEqual(
               Double(out[u * d + c]), expected[c], accuracy: 1e-3 * max(1, abs(expected[c])),
               "user \(u) component \(c) (\(biases), prior \(usePrior))")
+            let rescaled = hasPositives ? expected[c] * 2.5 / norm : expected[c]
+            XCTAssertEqual(Double(scaled[u * d + c]), rescaled, accuracy: 1e-3)
           }
         }
       }

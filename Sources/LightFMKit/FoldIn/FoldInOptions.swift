@@ -1,10 +1,24 @@
 /// How a fold-in treats the frozen item biases b_i when it fits a new user's embedding.
 public enum FoldInItemBiases: String, CaseIterable, Sendable {
-  /// Fit the preference left over after the item bias: targets y_i − b_i, so that the served
-  /// score b_i + p·q_i approximates y_i. This is the default.
-  case subtract
-  /// Fit y_i with p·q_i alone; the biases still add to the served score.
+  /// Fit y_i with p·q_i alone; the biases still add to the served score. The default: on
+  /// MovieLens 100K it ranks better than `.subtract` at every λ and α we tried.
   case ignore
+  /// Fit the preference left over after the item bias: targets y_i − b_i, so that the served
+  /// score b_i + p·q_i approximates y_i.
+  case subtract
+}
+
+/// How long a folded-in embedding is.
+///
+/// The least-squares solution fits preferences of 0 and 1, a scale unrelated to that of a model
+/// trained with a ranking loss, where the length of p sets how much the user's taste counts
+/// against the item biases (which mostly encode popularity).
+public enum FoldInScale: String, CaseIterable, Sendable {
+  /// Rescale each solved p to the mean length of the trained users' representations, so that a
+  /// folded-in user weighs taste against popularity as a trained user does. The default.
+  case trainedUsers
+  /// Keep the least-squares solution as it is.
+  case leastSquares
 }
 
 /// The knobs of a fold-in: the regularised, confidence-weighted least squares of
@@ -18,7 +32,14 @@ public enum FoldInItemBiases: String, CaseIterable, Sendable {
 /// ```
 ///
 /// p⁰ is the user's representation from features it already has (zero without), so a fold-in
-/// refines a feature-only cold start instead of replacing it.
+/// refines a feature-only cold start instead of replacing it. Then, with `scale` at
+/// `.trainedUsers`, p is rescaled to the mean length of the trained users' representations.
+///
+/// The defaults were chosen on MovieLens 100K (ratings ≥ 4, a tenth of the users held out of
+/// training and folded in from `ua.base`, evaluated on `ua.test`, three folds, WARP and BPR at
+/// d = 10, 32, 64): λ = 3 and α = 10 with `.ignore` and `.trainedUsers` matched the precision@10
+/// and AUC of the same users trained normally; λ from 1 to 10 and α from 3 to 10 were within
+/// noise of it, λ ≤ 0.1 or α = 1 clearly worse.
 public struct FoldInOptions: Sendable, Equatable {
   /// λ relative to the mean eigenvalue of QᵀQ, tr(QᵀQ)/d: the same value works whatever the
   /// scale of the item embeddings or the size of the catalog.
@@ -27,6 +48,8 @@ public struct FoldInOptions: Sendable, Equatable {
   public var confidence: Float
   /// How the frozen item biases enter the fit.
   public var itemBiases: FoldInItemBiases
+  /// How long the folded-in embeddings are.
+  public var scale: FoldInScale
   /// Epochs of the model's own ranking loss on the new user's row alone, items frozen, run after
   /// the closed-form solve (0: the closed form only).
   public var refinementEpochs: Int
@@ -34,15 +57,17 @@ public struct FoldInOptions: Sendable, Equatable {
   public var numThreads: Int
 
   public init(
-    regularization: Float = 0.1,
+    regularization: Float = 3,
     confidence: Float = 10,
-    itemBiases: FoldInItemBiases = .subtract,
+    itemBiases: FoldInItemBiases = .ignore,
+    scale: FoldInScale = .trainedUsers,
     refinementEpochs: Int = 0,
     numThreads: Int = 1
   ) {
     self.regularization = regularization
     self.confidence = confidence
     self.itemBiases = itemBiases
+    self.scale = scale
     self.refinementEpochs = refinementEpochs
     self.numThreads = numThreads
   }

@@ -83,11 +83,12 @@ struct FoldInSolver: Sendable {
   ///     the user's positives, the value scaling its confidence. Other entries are ignored.
   ///   - prior: p⁰ per user, `rows × d` (their feature-only representations), or `nil` for zero.
   ///     A user without positives gets p⁰ unchanged.
+  ///   - targetNorm: when given, each solved p is rescaled to this length (`FoldInScale`).
   /// - Throws: `Failure` for the first user whose system LAPACK found not positive definite
   ///   (non-finite item representations).
   /// - Complexity: O(Σ_u |P_u|·d² + rows·d³), split over `options.numThreads` threads.
   func solve(
-    interactions: CSRMatrix, prior: [Float]?, options: FoldInOptions
+    interactions: CSRMatrix, prior: [Float]?, options: FoldInOptions, targetNorm: Float? = nil
   ) throws -> [Float] {
     let d = noComponents
     let users = interactions.shape.rows
@@ -115,7 +116,8 @@ struct FoldInSolver: Sendable {
               for u in lo..<hi {
                 let info = solveUser(
                   u, interactions: interactions, hasPrior: prior != nil,
-                  options: options, scratch: scratch, output: output.base + u * d)
+                  options: options, targetNorm: targetNorm, scratch: scratch,
+                  output: output.base + u * d)
                 if info != 0 && failed.base[2 * worker] < 0 {
                   failed.base[2 * worker] = u
                   failed.base[2 * worker + 1] = info
@@ -158,7 +160,7 @@ struct FoldInSolver: Sendable {
   /// - Returns: LAPACK's `info` (0 on success). The user's row is left at p⁰ on failure.
   private func solveUser(
     _ u: Int, interactions: CSRMatrix, hasPrior: Bool, options: FoldInOptions,
-    scratch: Scratch, output: UnsafeMutablePointer<Float>
+    targetNorm: Float?, scratch: Scratch, output: UnsafeMutablePointer<Float>
   ) -> Int {
     let d = noComponents
     let start = interactions.rowPointers[u]
@@ -203,6 +205,13 @@ struct FoldInSolver: Sendable {
             let info = BLAS.solveSymmetricPositiveDefinite(n: d, a: a, b: rhs)
             guard info == 0 else { return info }
             for c in 0..<d { output[c] += rhs[c] }
+            if let targetNorm {
+              let norm = SIMDKernels.dot(output, output, d).squareRoot()
+              if norm > 0 && norm.isFinite {
+                let factor = targetNorm / norm
+                for c in 0..<d { output[c] *= factor }
+              }
+            }
             return 0
           }
         }
