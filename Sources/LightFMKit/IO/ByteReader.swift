@@ -1,0 +1,124 @@
+/// A bounds-checked little-endian cursor over bytes, for the binary formats (zip, `.npy`, model
+/// files). Every read past the end throws the error its owner supplies; nothing reads out of
+/// bounds.
+struct ByteReader {
+  let bytes: [UInt8]
+  var offset: Int
+  /// Builds the error thrown for a read past the end or a malformed value.
+  let failure: @Sendable (String) -> LightFMError
+
+  init(_ bytes: [UInt8], offset: Int = 0, failure: @escaping @Sendable (String) -> LightFMError) {
+    self.bytes = bytes
+    self.offset = offset
+    self.failure = failure
+  }
+
+  var remaining: Int { bytes.count - offset }
+
+  /// Throws unless `n` more bytes are there.
+  func require(_ n: Int, _ what: @autoclosure () -> String) throws {
+    guard n >= 0, n <= remaining else {
+      throw failure(
+        "truncated: \(what()) needs \(n) bytes at offset \(offset), only \(remaining) left")
+    }
+  }
+
+  mutating func skip(_ n: Int, _ what: @autoclosure () -> String) throws {
+    try require(n, what())
+    offset += n
+  }
+
+  mutating func uint8(_ what: @autoclosure () -> String) throws -> UInt8 {
+    try require(1, what())
+    defer { offset += 1 }
+    return bytes[offset]
+  }
+
+  mutating func uint16(_ what: @autoclosure () -> String) throws -> UInt16 {
+    UInt16(truncatingIfNeeded: try littleEndian(2, what()))
+  }
+
+  mutating func uint32(_ what: @autoclosure () -> String) throws -> UInt32 {
+    UInt32(truncatingIfNeeded: try littleEndian(4, what()))
+  }
+
+  mutating func uint64(_ what: @autoclosure () -> String) throws -> UInt64 {
+    try littleEndian(8, what())
+  }
+
+  /// A non-negative count stored as a `UInt64`, checked against what is left to read when each
+  /// element takes at least `elementSize` bytes (so a corrupt count cannot trigger a huge
+  /// allocation).
+  mutating func count(_ what: @autoclosure () -> String, elementSize: Int) throws -> Int {
+    let name = what()
+    let raw = try uint64(name)
+    guard raw <= UInt64(Int.max / max(elementSize, 1)),
+      Int(raw) * elementSize <= remaining
+    else {
+      throw failure("\(name) \(raw) is larger than the \(remaining) bytes left in the file")
+    }
+    return Int(raw)
+  }
+
+  mutating func bytes(_ n: Int, _ what: @autoclosure () -> String) throws -> ArraySlice<UInt8> {
+    try require(n, what())
+    defer { offset += n }
+    return bytes[offset..<(offset + n)]
+  }
+
+  /// `count` little-endian `Float`s, bit for bit.
+  mutating func floats(_ count: Int, _ what: @autoclosure () -> String) throws -> [Float] {
+    try require(count * 4, what())
+    let start = offset
+    offset += count * 4
+    return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+      bytes.withUnsafeBytes { raw in
+        for n in 0..<count {
+          let bits = raw.loadUnaligned(fromByteOffset: start + 4 * n, as: UInt32.self)
+          out[n] = Float(bitPattern: UInt32(littleEndian: bits))
+        }
+      }
+      initialized = count
+    }
+  }
+
+  private mutating func littleEndian(_ n: Int, _ what: @autoclosure () -> String) throws -> UInt64
+  {
+    try require(n, what())
+    var value: UInt64 = 0
+    for k in 0..<n { value |= UInt64(bytes[offset + k]) << UInt64(8 * k) }
+    offset += n
+    return value
+  }
+}
+
+/// Appends little-endian values to a byte buffer (the writing side of `ByteReader`).
+struct ByteWriter {
+  var bytes: [UInt8] = []
+
+  mutating func uint8(_ v: UInt8) { bytes.append(v) }
+  mutating func uint16(_ v: UInt16) { append(UInt64(v), 2) }
+  mutating func uint32(_ v: UInt32) { append(UInt64(v), 4) }
+  mutating func uint64(_ v: UInt64) { append(v, 8) }
+  mutating func int(_ v: Int) {
+    precondition(v >= 0)
+    uint64(UInt64(v))
+  }
+  mutating func float(_ v: Float) { uint32(v.bitPattern) }
+  mutating func bytes(_ v: some Sequence<UInt8>) { bytes.append(contentsOf: v) }
+
+  /// Appends `values` bit for bit, little-endian.
+  mutating func floats(_ values: [Float]) {
+    let start = bytes.count
+    bytes.append(contentsOf: repeatElement(0, count: values.count * 4))
+    bytes.withUnsafeMutableBytes { raw in
+      for (n, v) in values.enumerated() {
+        raw.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: start + 4 * n, as: UInt32.self)
+      }
+    }
+  }
+
+  private mutating func append(_ v: UInt64, _ n: Int) {
+    for k in 0..<n { bytes.append(UInt8(truncatingIfNeeded: v >> UInt64(8 * k))) }
+  }
+}

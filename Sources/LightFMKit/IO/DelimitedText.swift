@@ -1,0 +1,408 @@
+import Foundation
+
+/// The separator between the fields of a delimited text file.
+public enum Delimiter: String, CaseIterable, Sendable {
+  case doubleColon = "::"
+  case tab = "\t"
+  case pipe = "|"
+  case comma = ","
+
+  /// A readable name for messages.
+  public var name: String {
+    switch self {
+    case .doubleColon: "'::'"
+    case .tab: "tab"
+    case .pipe: "'|'"
+    case .comma: "','"
+    }
+  }
+
+  var bytes: [UInt8] { Array(rawValue.utf8) }
+}
+
+/// One line of an interactions file: `user<sep>item[<sep>rating or weight][<sep>timestamp]`.
+public struct InteractionRecord: Equatable, Sendable {
+  public var user: String
+  public var item: String
+  /// The third column (a rating or a weight) when the file has one.
+  public var value: Float?
+  /// The fourth column, as written, when the file has one (kept, not interpreted).
+  public var timestamp: String?
+  /// The 1-based line of the file this record came from.
+  public var line: Int
+
+  public init(user: String, item: String, value: Float? = nil, timestamp: String? = nil, line: Int)
+  {
+    self.user = user
+    self.item = item
+    self.value = value
+    self.timestamp = timestamp
+    self.line = line
+  }
+}
+
+/// A parsed interactions file.
+public struct InteractionFile: Sendable {
+  /// The path, for messages.
+  public var path: String
+  public var delimiter: Delimiter
+  /// Whether the first line was a header (and skipped).
+  public var hasHeader: Bool
+  /// Fields per line: 2 to 4.
+  public var columnCount: Int
+  /// Whether the bytes were not UTF-8 and were read as Latin-1.
+  public var isLatin1: Bool
+  public var records: [InteractionRecord]
+}
+
+/// One line of a feature file: `id<sep>feature[:weight]<sep>feature[:weight]...`.
+public struct FeatureRecord: Equatable, Sendable {
+  public struct Feature: Equatable, Sendable {
+    public var name: String
+    public var weight: Float
+  }
+  public var id: String
+  public var features: [Feature]
+  public var line: Int
+}
+
+/// A parsed feature file.
+public struct FeatureFile: Sendable {
+  public var path: String
+  public var delimiter: Delimiter
+  public var hasHeader: Bool
+  public var isLatin1: Bool
+  public var records: [FeatureRecord]
+}
+
+/// Readers for the delimited text files the `lightfm` tool takes.
+///
+/// - The delimiter is tab, comma, `|` or `::`, detected from the first lines unless given: the
+///   candidate found on the most lines wins, ties going to `::`, tab, `|`, then comma.
+/// - Text is UTF-8 (a byte-order mark is skipped); a file that is not valid UTF-8 is read as
+///   Latin-1, as MovieLens's `u.item` needs. A NUL byte means binary data and is an error.
+/// - Empty lines and lines starting with `#` are skipped. A field may be wrapped in double quotes
+///   (with `""` inside for a quote) to hold the delimiter. Spaces around fields are trimmed.
+/// - Every error names the file and the 1-based line.
+public enum DelimitedText {
+  // MARK: - Interactions
+
+  /// Reads `user<sep>item[<sep>rating or weight][<sep>timestamp]` lines.
+  ///
+  /// Header detection (when `header` is `nil`): the first line is a header when its third field
+  /// is not a number, or when its first two fields are named like a user and an item column
+  /// (`user`, `user_id`, `userId`, … and `item`, `item_id`, `movieId`, …).
+  ///
+  /// - Parameters:
+  ///   - delimiter: the separator, or `nil` to detect it.
+  ///   - header: whether the first line is a header, or `nil` to detect it.
+  /// - Throws: `LightFMError` with file and line for an empty or binary file, a line with a
+  ///   different number of fields than the first, an empty id, or a value that is not a finite
+  ///   number.
+  public static func readInteractions(
+    from url: URL, delimiter: Delimiter? = nil, header: Bool? = nil
+  ) throws -> InteractionFile {
+    try parseInteractions(
+      try readFileBytes(url), file: url.path, delimiter: delimiter, header: header)
+  }
+
+  /// Parses the bytes of an interactions file; `file` names it in errors.
+  public static func parseInteractions(
+    _ bytes: [UInt8], file: String, delimiter: Delimiter? = nil, header: Bool? = nil
+  ) throws -> InteractionFile {
+    let text = try TextFile(bytes: bytes, file: file, expecting: "user<sep>item lines")
+    let delimiter = delimiter ?? text.detectDelimiter()
+    var records: [InteractionRecord] = []
+    records.reserveCapacity(text.lines.count)
+    var columnCount = 0
+    var hasHeader = false
+    for (index, line) in text.lines.enumerated() {
+      let fields = text.fields(of: line, delimiter: delimiter)
+      if index == 0 {
+        guard (2...4).contains(fields.count) else {
+          throw LightFMError.parse(
+            file: file, line: line.number,
+            "expected 2 to 4 fields (user, item[, rating or weight][, timestamp]) separated by "
+              + "\(delimiter.name), found \(fields.count)")
+        }
+        columnCount = fields.count
+        hasHeader = header ?? looksLikeInteractionHeader(fields)
+        if hasHeader { continue }
+      }
+      guard fields.count == columnCount else {
+        throw LightFMError.parse(
+          file: file, line: line.number,
+          "expected \(columnCount) fields separated by \(delimiter.name) as on the first line, "
+            + "found \(fields.count)")
+      }
+      guard !fields[0].isEmpty else {
+        throw LightFMError.parse(file: file, line: line.number, "the user id is empty")
+      }
+      guard !fields[1].isEmpty else {
+        throw LightFMError.parse(file: file, line: line.number, "the item id is empty")
+      }
+      var value: Float?
+      if columnCount >= 3 {
+        guard let v = Float(fields[2]), v.isFinite else {
+          throw LightFMError.parse(
+            file: file, line: line.number,
+            "rating or weight '\(fields[2])' is not a finite number")
+        }
+        value = v
+      }
+      records.append(
+        InteractionRecord(
+          user: fields[0], item: fields[1], value: value,
+          timestamp: columnCount == 4 ? fields[3] : nil, line: line.number))
+    }
+    if records.isEmpty {
+      throw LightFMError.parse(
+        file: file, line: text.lines.last?.number ?? 1,
+        "no interactions: the file has only a header")
+    }
+    return InteractionFile(
+      path: file, delimiter: delimiter, hasHeader: hasHeader, columnCount: columnCount,
+      isLatin1: text.isLatin1, records: records)
+  }
+
+  static let userColumnNames: Set<String> = [
+    "user", "userid", "users", "uid", "customer",
+    "customerid", "visitorid",
+  ]
+  static let itemColumnNames: Set<String> = [
+    "item", "itemid", "items", "iid", "movie", "movieid",
+    "product", "productid", "track", "trackid", "artist", "artistid", "book", "bookid", "isbn",
+  ]
+
+  static func normalizedColumnName(_ s: String) -> String {
+    String(s.lowercased().unicodeScalars.filter { $0 != "_" && $0 != "-" && $0 != " " })
+  }
+
+  static func looksLikeInteractionHeader(_ fields: [String]) -> Bool {
+    if fields.count >= 3, Float(fields[2]) == nil { return true }
+    return userColumnNames.contains(normalizedColumnName(fields[0]))
+      && itemColumnNames.contains(normalizedColumnName(fields[1]))
+  }
+
+  // MARK: - Features
+
+  /// Reads `id<sep>feature[:weight]<sep>...` lines. A trailing `:number` on a feature is its
+  /// weight (default 1); any other colon is part of the name (`genre:Drama` weighs 1). An id may
+  /// appear on several lines; its features add up.
+  ///
+  /// Header detection (when `header` is `nil`): the first line is a header when its first field
+  /// is named like an id column (`id`, `user`, `item_id`, `movieId`, …).
+  /// - Throws: `LightFMError` with file and line for an empty or binary file, an empty id, or a
+  ///   weight that is not finite.
+  public static func readFeatures(
+    from url: URL, delimiter: Delimiter? = nil, header: Bool? = nil
+  ) throws -> FeatureFile {
+    try parseFeatures(
+      try readFileBytes(url), file: url.path, delimiter: delimiter, header: header)
+  }
+
+  /// Parses the bytes of a feature file; `file` names it in errors.
+  public static func parseFeatures(
+    _ bytes: [UInt8], file: String, delimiter: Delimiter? = nil, header: Bool? = nil
+  ) throws -> FeatureFile {
+    let text = try TextFile(bytes: bytes, file: file, expecting: "id<sep>feature lines")
+    let delimiter = delimiter ?? text.detectDelimiter()
+    var records: [FeatureRecord] = []
+    var hasHeader = false
+    for (index, line) in text.lines.enumerated() {
+      let fields = text.fields(of: line, delimiter: delimiter)
+      if index == 0 {
+        let first = normalizedColumnName(fields[0])
+        hasHeader =
+          header
+          ?? (first == "id" || userColumnNames.contains(first) || itemColumnNames.contains(first))
+        if hasHeader { continue }
+      }
+      guard !fields[0].isEmpty else {
+        throw LightFMError.parse(file: file, line: line.number, "the id is empty")
+      }
+      var features: [FeatureRecord.Feature] = []
+      for field in fields.dropFirst() where !field.isEmpty {
+        var name = field
+        var weight: Float = 1
+        if let colon = field.lastIndex(of: ":"), colon != field.startIndex,
+          let w = Float(field[field.index(after: colon)...])
+        {
+          guard w.isFinite else {
+            throw LightFMError.parse(
+              file: file, line: line.number, "feature '\(field)' has a weight that is not finite")
+          }
+          name = String(field[..<colon])
+          weight = w
+        }
+        features.append(FeatureRecord.Feature(name: name, weight: weight))
+      }
+      records.append(FeatureRecord(id: fields[0], features: features, line: line.number))
+    }
+    if records.isEmpty {
+      throw LightFMError.parse(
+        file: file, line: text.lines.last?.number ?? 1,
+        "no feature lines: the file has only a header")
+    }
+    return FeatureFile(
+      path: file, delimiter: delimiter, hasHeader: hasHeader, isLatin1: text.isLatin1,
+      records: records)
+  }
+
+  // MARK: - Id lists
+
+  /// Reads one id per line (the first field when a line has several); `#` lines are skipped.
+  ///
+  /// - Throws: `LightFMError` with file and line for an empty or binary file.
+  public static func readIDs(from url: URL) throws -> [(id: String, line: Int)] {
+    try parseIDs(try readFileBytes(url), file: url.path)
+  }
+
+  /// Parses the bytes of an id list; `file` names it in errors.
+  public static func parseIDs(_ bytes: [UInt8], file: String) throws -> [(id: String, line: Int)] {
+    let text = try TextFile(bytes: bytes, file: file, expecting: "one id per line")
+    let delimiter = text.detectDelimiter()
+    return text.lines.map { line in
+      (text.fields(of: line, delimiter: delimiter)[0], line.number)
+    }
+  }
+}
+
+// MARK: - Lines and fields
+
+/// A text file split into its non-empty, non-comment lines (byte ranges), with its encoding.
+struct TextFile {
+  struct Line {
+    /// 1-based.
+    let number: Int
+    let range: Range<Int>
+  }
+
+  let file: String
+  let bytes: [UInt8]
+  let isLatin1: Bool
+  let lines: [Line]
+
+  init(bytes: [UInt8], file: String, expecting: String) throws {
+    self.file = file
+    var start = 0
+    if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { start = 3 }
+    if let nul = bytes.firstIndex(of: 0) {
+      let line = 1 + bytes[..<nul].lazy.filter { $0 == 0x0A }.count
+      let hint =
+        bytes.starts(with: [0x50, 0x4B, 0x03, 0x04])
+        ? " (it looks like a zip archive: name scipy matrices *.npz)" : ""
+      throw LightFMError.parse(
+        file: file, line: line,
+        "binary data (a NUL byte at offset \(nul)): expected delimited text, \(expecting)\(hint)")
+    }
+    self.bytes = bytes
+    isLatin1 = String(validating: bytes[start...], as: UTF8.self) == nil
+    var lines: [Line] = []
+    var number = 0
+    var lineStart = start
+    while lineStart < bytes.count {
+      number += 1
+      var end = lineStart
+      while end < bytes.count && bytes[end] != 0x0A { end += 1 }
+      var contentEnd = end
+      while contentEnd > lineStart
+        && (bytes[contentEnd - 1] == 0x0D || bytes[contentEnd - 1] == 0x20
+          || bytes[contentEnd - 1] == 0x09)
+      {
+        contentEnd -= 1
+      }
+      var contentStart = lineStart
+      while contentStart < contentEnd && bytes[contentStart] == 0x20 { contentStart += 1 }
+      if contentStart < contentEnd && bytes[contentStart] != 0x23 {  // '#'
+        lines.append(Line(number: number, range: lineStart..<contentEnd))
+      }
+      lineStart = end + 1
+    }
+    guard !lines.isEmpty else {
+      throw LightFMError.parse(
+        file: file, line: max(number, 1), "the file is empty: expected \(expecting)")
+    }
+    self.lines = lines
+  }
+
+  /// The delimiter found on the most of the first 50 lines; ties go to `::`, tab, `|`, comma.
+  /// Lines with none of them (a single field) fall back to tab.
+  func detectDelimiter() -> Delimiter {
+    var best = Delimiter.tab
+    var bestCount = 0
+    for candidate in Delimiter.allCases {
+      let pattern = candidate.bytes
+      var count = 0
+      for line in lines.prefix(50) {
+        let slice = bytes[line.range]
+        if pattern.count == 1 {
+          if slice.contains(pattern[0]) { count += 1 }
+        } else if slice.indices.contains(where: { i in
+          i + 1 < slice.endIndex && slice[i] == pattern[0] && slice[i + 1] == pattern[1]
+        }) {
+          count += 1
+        }
+      }
+      if count > bestCount {
+        best = candidate
+        bestCount = count
+      }
+    }
+    return best
+  }
+
+  /// The fields of a line, trimmed, unquoted and decoded (UTF-8, or Latin-1 for such files).
+  func fields(of line: Line, delimiter: Delimiter) -> [String] {
+    let pattern = delimiter.bytes
+    var fields: [String] = []
+    var n = line.range.lowerBound
+    let end = line.range.upperBound
+    var field: [UInt8] = []
+    while true {
+      field.removeAll(keepingCapacity: true)
+      while n < end && bytes[n] == 0x20 { n += 1 }
+      if n < end && bytes[n] == 0x22 {  // a quoted field
+        n += 1
+        while n < end {
+          if bytes[n] == 0x22 {
+            if n + 1 < end && bytes[n + 1] == 0x22 {
+              field.append(0x22)
+              n += 2
+              continue
+            }
+            n += 1
+            break
+          }
+          field.append(bytes[n])
+          n += 1
+        }
+      }
+      // Up to the next delimiter (after a quoted part, anything left is kept as written).
+      while n < end && !matches(pattern, at: n, end: end) {
+        field.append(bytes[n])
+        n += 1
+      }
+      while let last = field.last, last == 0x20 || last == 0x09 || last == 0x0D {
+        field.removeLast()
+      }
+      fields.append(decode(field))
+      if n >= end { break }
+      n += pattern.count
+    }
+    return fields
+  }
+
+  @inline(__always)
+  private func matches(_ pattern: [UInt8], at n: Int, end: Int) -> Bool {
+    if bytes[n] != pattern[0] { return false }
+    return pattern.count == 1 || (n + 1 < end && bytes[n + 1] == pattern[1])
+  }
+
+  private func decode(_ field: [UInt8]) -> String {
+    if !isLatin1 { return String(decoding: field, as: UTF8.self) }
+    var scalars = String.UnicodeScalarView()
+    for b in field { scalars.append(Unicode.Scalar(b)) }
+    return String(scalars)
+  }
+}

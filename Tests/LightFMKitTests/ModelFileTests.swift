@@ -1,0 +1,159 @@
+import Foundation
+import XCTest
+
+@testable import LightFMKit
+
+/// `.lfm` model files: exact round trips, atomic writes, and clear errors for damaged files.
+final class ModelFileTests: XCTestCase {
+  var directory: URL!
+
+  override func setUpWithError() throws {
+    directory = FileManager.default.temporaryDirectory
+      .appendingPathComponent("lightfm-model-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+  }
+
+  override func tearDownWithError() throws {
+    try? FileManager.default.removeItem(at: directory)
+  }
+
+  /// A model with every parameter and accumulator set to distinct values (NaN-free, some
+  /// subnormal and negative zero, to check bit patterns), and the dataset that fits it.
+  func makeSaved() throws -> SavedModel {
+    var dataset = Dataset()
+    try dataset.fit(
+      users: ["u1", "ü2", "u 3"], items: ["i1", "i2"],
+      userFeatures: ["age:young"], itemFeatures: ["genre|Drama", "genre,Comedy"])
+    var model = LightFM(
+      noComponents: 3, k: 4, n: 7, learningSchedule: .adadelta, loss: .warpKOS,
+      learningRate: 0.03, rho: 0.9, epsilon: 1e-5, itemAlpha: 1e-4, userAlpha: 2e-4,
+      maxSampled: 25, randomState: 42)
+    var p = ModelParameters(
+      noComponents: 3, userFeatureCount: dataset.userFeatureNames.count,
+      itemFeatureCount: dataset.itemFeatureNames.count)
+    var generator = SystemRandomNumberGenerator()
+    func fill(_ a: inout [Float]) {
+      for n in a.indices { a[n] = Float.random(in: -1...1, using: &generator) }
+      if a.count > 1 {
+        a[0] = -0.0
+        a[1] = .leastNonzeroMagnitude
+      }
+    }
+    for path in ModelFile.arrayPaths { fill(&p[keyPath: path]) }
+    model.parameters = p
+    let itemFeatures = try dataset.buildItemFeatures([
+      ("i1", [("genre|Drama", Float(1))]), ("i2", [("genre,Comedy", 2), ("genre|Drama", 1)]),
+    ])
+    return SavedModel(model: model, dataset: dataset, itemFeatures: itemFeatures)
+  }
+
+  func bits(_ p: ModelParameters) -> [[UInt32]] {
+    ModelFile.arrays(of: p).map { $0.map(\.bitPattern) }
+  }
+
+  func testRoundTripIsBitForBit() throws {
+    let saved = try makeSaved()
+    let url = directory.appendingPathComponent("m.lfm")
+    try saved.model.save(to: url, dataset: saved.dataset, itemFeatures: saved.itemFeatures)
+    let loaded = try LightFM.load(from: url)
+    let (a, b) = (saved.model, loaded.model)
+    XCTAssertEqual(b.noComponents, a.noComponents)
+    XCTAssertEqual(b.k, a.k)
+    XCTAssertEqual(b.n, a.n)
+    XCTAssertEqual(b.learningSchedule, a.learningSchedule)
+    XCTAssertEqual(b.loss, a.loss)
+    XCTAssertEqual(b.learningRate, a.learningRate)
+    XCTAssertEqual(b.rho, a.rho)
+    XCTAssertEqual(b.epsilon, a.epsilon)
+    XCTAssertEqual(b.itemAlpha, a.itemAlpha)
+    XCTAssertEqual(b.userAlpha, a.userAlpha)
+    XCTAssertEqual(b.maxSampled, a.maxSampled)
+    XCTAssertEqual(b.randomState, a.randomState)
+    XCTAssertEqual(bits(try XCTUnwrap(b.parameters)), bits(try XCTUnwrap(a.parameters)))
+    let (d, e) = (try XCTUnwrap(saved.dataset), try XCTUnwrap(loaded.dataset))
+    XCTAssertEqual(e.userIDs.ids, d.userIDs.ids)
+    XCTAssertEqual(e.itemIDs.ids, d.itemIDs.ids)
+    XCTAssertEqual(e.userFeatureNames.ids, d.userFeatureNames.ids)
+    XCTAssertEqual(e.itemFeatureNames.ids, d.itemFeatureNames.ids)
+    XCTAssertEqual(e.userIdentityFeatures, d.userIdentityFeatures)
+    XCTAssertEqual(e.itemIdentityFeatures, d.itemIdentityFeatures)
+    XCTAssertNil(loaded.userFeatures)
+    XCTAssertEqual(loaded.itemFeatures, saved.itemFeatures)
+    // Saving the loaded model gives the same bytes.
+    XCTAssertEqual(try ModelFile.encode(loaded), try ModelFile.encode(saved))
+  }
+
+  func testUnfittedModelWithoutDatasetRoundTrips() throws {
+    let url = directory.appendingPathComponent("u.lfm")
+    try LightFM(noComponents: 8, loss: .bpr).save(to: url, dataset: nil)
+    let loaded = try LightFM.load(from: url)
+    XCTAssertFalse(loaded.model.isFitted)
+    XCTAssertEqual(loaded.model.loss, .bpr)
+    XCTAssertNil(loaded.model.randomState)
+    XCTAssertNil(loaded.dataset)
+  }
+
+  func testSaveRejectsAMismatchedDataset() throws {
+    let saved = try makeSaved()
+    var other = Dataset()
+    try other.fit(users: ["a"], items: ["b"])
+    XCTAssertThrowsError(
+      try saved.model.save(to: directory.appendingPathComponent("x.lfm"), dataset: other))
+    XCTAssertFalse(
+      FileManager.default.fileExists(atPath: directory.appendingPathComponent("x.lfm").path))
+  }
+
+  func assertCorrupt(
+    _ bytes: [UInt8], contains fragment: String, file: StaticString = #filePath, line: UInt = #line
+  ) {
+    XCTAssertThrowsError(try ModelFile.decode(bytes, file: "m.lfm"), file: file, line: line) {
+      guard let error = $0 as? LightFMError else {
+        return XCTFail("not a LightFMError: \($0)", file: file, line: line)
+      }
+      XCTAssertEqual(error.kind, .corruptModel, file: file, line: line)
+      XCTAssertTrue(error.message.hasPrefix("m.lfm: "), error.message, file: file, line: line)
+      XCTAssertTrue(
+        error.message.contains(fragment), "'\(error.message)' lacks '\(fragment)'",
+        file: file, line: line)
+    }
+  }
+
+  func testDamagedFilesAreClearErrors() throws {
+    let bytes = try ModelFile.encode(try makeSaved())
+    assertCorrupt([], contains: "empty")
+    assertCorrupt(Array("user\titem\n".utf8), contains: "not a lightfm model")
+    for length in [4, 12, 19, 20, bytes.count / 2, bytes.count - 1] {
+      assertCorrupt(Array(bytes[0..<length]), contains: "truncated")
+    }
+    assertCorrupt(bytes + [0], contains: "unexpected bytes")
+    for offset in stride(from: 20, to: bytes.count, by: 13) {
+      var damaged = bytes
+      damaged[offset] ^= 0x10
+      assertCorrupt(damaged, contains: "checksum")
+    }
+    var newer = bytes
+    newer[8] = 2
+    assertCorrupt(newer, contains: "version 2")
+    assertCorrupt(newer, contains: "upgrade")
+  }
+
+  func testFailedSaveKeepsThePreviousFile() throws {
+    let saved = try makeSaved()
+    let url = directory.appendingPathComponent("keep.lfm")
+    try saved.model.save(to: url, dataset: saved.dataset, itemFeatures: saved.itemFeatures)
+    let before = try Data(contentsOf: url)
+    // The destination cannot be replaced (it is now a non-empty directory): the save fails.
+    let blocked = directory.appendingPathComponent("blocked.lfm")
+    try FileManager.default.createDirectory(
+      at: blocked.appendingPathComponent("inside"), withIntermediateDirectories: true)
+    XCTAssertThrowsError(try saved.model.save(to: blocked, dataset: saved.dataset))
+    // A missing directory is an error naming the file.
+    let missing = directory.appendingPathComponent("no/such/dir/m.lfm")
+    XCTAssertThrowsError(try saved.model.save(to: missing, dataset: nil)) {
+      XCTAssertTrue("\($0)".contains(missing.path), "\($0)")
+    }
+    XCTAssertEqual(try Data(contentsOf: url), before)
+    let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+    XCTAssertEqual(names, ["blocked.lfm", "keep.lfm"])
+  }
+}
