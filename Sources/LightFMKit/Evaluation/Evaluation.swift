@@ -1,0 +1,267 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Ranking metrics for a fitted model, with LightFM's semantics.
+///
+/// Every metric starts from `LightFM.predictRank`: the rank of each test item among the items the
+/// user did not train on (other test items included, 0 best). Each function returns one value
+/// per user; users without test items are dropped unless `preserveRows` is set. The `ranks:`
+/// variants compute a metric from ranks already computed, so several metrics cost one ranking.
+public enum Evaluation {
+  // MARK: - From a model
+
+  /// The fraction of the top `k` positions held by test items, per user.
+  ///
+  /// ```
+  /// precision@k(u) = #{ i ∈ test(u) : rank(u, i) < k } / k
+  /// ```
+  ///
+  /// - Throws: `LightFMError` as `LightFM.predictRank` does, or for `k` below 1.
+  /// - Complexity: one `predictRank`.
+  public static func precisionAtK(
+    _ model: LightFM,
+    testInteractions: some InteractionMatrix,
+    trainInteractions: (any InteractionMatrix)? = nil,
+    k: Int = 10,
+    userFeatures: CSRMatrix? = nil,
+    itemFeatures: CSRMatrix? = nil,
+    preserveRows: Bool = false,
+    numThreads: Int? = nil,
+    checkIntersections: Bool = true,
+    engine: ScoringEngine = .blas
+  ) throws -> [Float] {
+    try checkK(k)
+    let ranks = try model.predictRank(
+      testInteractions, trainInteractions: trainInteractions, userFeatures: userFeatures,
+      itemFeatures: itemFeatures, numThreads: numThreads,
+      checkIntersections: checkIntersections, engine: engine)
+    return precisionAtK(ranks: ranks, k: k, preserveRows: preserveRows)
+  }
+
+  /// The fraction of each user's test items that reach the top `k`.
+  ///
+  /// ```
+  /// recall@k(u) = #{ i ∈ test(u) : rank(u, i) < k } / |test(u)|
+  /// ```
+  ///
+  /// A kept user without test items gets 0 (LightFM documents 0 and computes 0/0).
+  public static func recallAtK(
+    _ model: LightFM,
+    testInteractions: some InteractionMatrix,
+    trainInteractions: (any InteractionMatrix)? = nil,
+    k: Int = 10,
+    userFeatures: CSRMatrix? = nil,
+    itemFeatures: CSRMatrix? = nil,
+    preserveRows: Bool = false,
+    numThreads: Int? = nil,
+    checkIntersections: Bool = true,
+    engine: ScoringEngine = .blas
+  ) throws -> [Float] {
+    try checkK(k)
+    let ranks = try model.predictRank(
+      testInteractions, trainInteractions: trainInteractions, userFeatures: userFeatures,
+      itemFeatures: itemFeatures, numThreads: numThreads,
+      checkIntersections: checkIntersections, engine: engine)
+    return recallAtK(ranks: ranks, k: k, preserveRows: preserveRows)
+  }
+
+  /// The area under the ROC curve per user: the probability that a test item outranks an item
+  /// the user neither trained nor tested on.
+  ///
+  /// ```
+  /// P = |test(u)|   N = items − P − |train(u)|
+  /// r_0 ≤ r_1 ≤ …  the test items' ranks, sorted;   r'_i = max(0, r_i − i)
+  /// AUC(u) = (1/P) Σ_i (1 − r'_i / N)
+  /// ```
+  ///
+  /// 0.5 for a user with no test items, and (unlike LightFM, which divides by zero) for a user
+  /// with no negatives left.
+  public static func aucScore(
+    _ model: LightFM,
+    testInteractions: some InteractionMatrix,
+    trainInteractions: (any InteractionMatrix)? = nil,
+    userFeatures: CSRMatrix? = nil,
+    itemFeatures: CSRMatrix? = nil,
+    preserveRows: Bool = false,
+    numThreads: Int? = nil,
+    checkIntersections: Bool = true,
+    engine: ScoringEngine = .blas
+  ) throws -> [Float] {
+    let train = trainInteractions?.interactionsCSR()
+    let ranks = try model.predictRank(
+      testInteractions, trainInteractions: train, userFeatures: userFeatures,
+      itemFeatures: itemFeatures, numThreads: numThreads,
+      checkIntersections: checkIntersections, engine: engine)
+    return aucScore(ranks: ranks, trainInteractions: train, preserveRows: preserveRows)
+  }
+
+  /// The reciprocal rank of each user's best-ranked test item.
+  ///
+  /// ```
+  /// RR(u) = max_{i ∈ test(u)} 1 / (rank(u, i) + 1)
+  /// ```
+  public static func reciprocalRank(
+    _ model: LightFM,
+    testInteractions: some InteractionMatrix,
+    trainInteractions: (any InteractionMatrix)? = nil,
+    userFeatures: CSRMatrix? = nil,
+    itemFeatures: CSRMatrix? = nil,
+    preserveRows: Bool = false,
+    numThreads: Int? = nil,
+    checkIntersections: Bool = true,
+    engine: ScoringEngine = .blas
+  ) throws -> [Float] {
+    let ranks = try model.predictRank(
+      testInteractions, trainInteractions: trainInteractions, userFeatures: userFeatures,
+      itemFeatures: itemFeatures, numThreads: numThreads,
+      checkIntersections: checkIntersections, engine: engine)
+    return reciprocalRank(ranks: ranks, preserveRows: preserveRows)
+  }
+
+  /// Normalised discounted cumulative gain at `k`, binary relevance (not in LightFM).
+  ///
+  /// ```
+  /// DCG@k(u)  = Σ_{i ∈ test(u), rank(u,i) < k} 1 / log2(rank(u, i) + 2)
+  /// IDCG@k(u) = Σ_{j < min(k, |test(u)|)} 1 / log2(j + 2)
+  /// NDCG@k(u) = DCG@k(u) / IDCG@k(u)
+  /// ```
+  public static func ndcgAtK(
+    _ model: LightFM,
+    testInteractions: some InteractionMatrix,
+    trainInteractions: (any InteractionMatrix)? = nil,
+    k: Int = 10,
+    userFeatures: CSRMatrix? = nil,
+    itemFeatures: CSRMatrix? = nil,
+    preserveRows: Bool = false,
+    numThreads: Int? = nil,
+    checkIntersections: Bool = true,
+    engine: ScoringEngine = .blas
+  ) throws -> [Float] {
+    try checkK(k)
+    let ranks = try model.predictRank(
+      testInteractions, trainInteractions: trainInteractions, userFeatures: userFeatures,
+      itemFeatures: itemFeatures, numThreads: numThreads,
+      checkIntersections: checkIntersections, engine: engine)
+    return ndcgAtK(ranks: ranks, k: k, preserveRows: preserveRows)
+  }
+
+  /// 1 when at least one test item reaches the top `k`, else 0 (not in LightFM).
+  public static func hitRateAtK(
+    _ model: LightFM,
+    testInteractions: some InteractionMatrix,
+    trainInteractions: (any InteractionMatrix)? = nil,
+    k: Int = 10,
+    userFeatures: CSRMatrix? = nil,
+    itemFeatures: CSRMatrix? = nil,
+    preserveRows: Bool = false,
+    numThreads: Int? = nil,
+    checkIntersections: Bool = true,
+    engine: ScoringEngine = .blas
+  ) throws -> [Float] {
+    try checkK(k)
+    let ranks = try model.predictRank(
+      testInteractions, trainInteractions: trainInteractions, userFeatures: userFeatures,
+      itemFeatures: itemFeatures, numThreads: numThreads,
+      checkIntersections: checkIntersections, engine: engine)
+    return hitRateAtK(ranks: ranks, k: k, preserveRows: preserveRows)
+  }
+
+  // MARK: - From ranks
+
+  /// precision@k from `LightFM.predictRank`'s output.
+  public static func precisionAtK(
+    ranks: CSRMatrix, k: Int, preserveRows: Bool = false
+  ) -> [Float] {
+    perUser(ranks, preserveRows: preserveRows) { row in
+      Float(hits(row, k)) / Float(k)
+    }
+  }
+
+  /// recall@k from `LightFM.predictRank`'s output.
+  public static func recallAtK(ranks: CSRMatrix, k: Int, preserveRows: Bool = false) -> [Float] {
+    perUser(ranks, preserveRows: preserveRows) { row in
+      row.isEmpty ? 0 : Float(hits(row, k)) / Float(row.count)
+    }
+  }
+
+  /// Reciprocal rank from `LightFM.predictRank`'s output (0 for a kept user without test items).
+  public static func reciprocalRank(ranks: CSRMatrix, preserveRows: Bool = false) -> [Float] {
+    perUser(ranks, preserveRows: preserveRows) { row in
+      row.reduce(Float(0)) { max($0, 1 / ($1 + 1)) }
+    }
+  }
+
+  /// NDCG@k from `LightFM.predictRank`'s output (0 for a kept user without test items).
+  public static func ndcgAtK(ranks: CSRMatrix, k: Int, preserveRows: Bool = false) -> [Float] {
+    perUser(ranks, preserveRows: preserveRows) { row in
+      guard !row.isEmpty else { return 0 }
+      var dcg = 0.0
+      for r in row where r < Float(k) { dcg += 1 / log2(Double(r) + 2) }
+      var ideal = 0.0
+      for j in 0..<min(k, row.count) { ideal += 1 / log2(Double(j) + 2) }
+      return Float(dcg / ideal)
+    }
+  }
+
+  /// Hit rate@k from `LightFM.predictRank`'s output.
+  public static func hitRateAtK(ranks: CSRMatrix, k: Int, preserveRows: Bool = false) -> [Float] {
+    perUser(ranks, preserveRows: preserveRows) { row in hits(row, k) > 0 ? 1 : 0 }
+  }
+
+  /// AUC from `LightFM.predictRank`'s output and the training matrix the ranks excluded.
+  public static func aucScore(
+    ranks: CSRMatrix, trainInteractions: CSRMatrix?, preserveRows: Bool = false
+  ) -> [Float] {
+    let items = ranks.shape.columns
+    var user = -1
+    var sorted: [Float] = []
+    return perUser(ranks, preserveRows: preserveRows, rowIndex: { user = $0 }) { row in
+      let p = row.count
+      let trained =
+        trainInteractions.map { user < $0.shape.rows ? $0.rowCount(user) : 0 } ?? 0
+      let negatives = items - p - trained
+      guard p > 0, negatives > 0 else { return 0.5 }
+      sorted.removeAll(keepingCapacity: true)
+      sorted.append(contentsOf: row)
+      sorted.sort()
+      var total = 0.0
+      for (i, r) in sorted.enumerated() {
+        let above = max(0, Double(r) - Double(i))
+        total += 1 - above / Double(negatives)
+      }
+      return Float(total / Double(p))
+    }
+  }
+
+  // MARK: - Helpers
+
+  static func checkK(_ k: Int) throws {
+    if k < 1 { throw LightFMError.invalidParameter("k", k, expected: "at least 1") }
+  }
+
+  @inline(__always)
+  static func hits(_ row: ArraySlice<Float>, _ k: Int) -> Int {
+    var n = 0
+    for r in row where r < Float(k) { n += 1 }
+    return n
+  }
+
+  /// Applies `metric` to each row's ranks, keeping rows without entries only if asked.
+  static func perUser(
+    _ ranks: CSRMatrix, preserveRows: Bool, rowIndex: (Int) -> Void = { _ in },
+    _ metric: (ArraySlice<Float>) -> Float
+  ) -> [Float] {
+    var out: [Float] = []
+    out.reserveCapacity(ranks.shape.rows)
+    for u in 0..<ranks.shape.rows {
+      let row = ranks.row(u).values
+      if row.isEmpty && !preserveRows { continue }
+      rowIndex(u)
+      out.append(metric(row))
+    }
+    return out
+  }
+}

@@ -1,0 +1,314 @@
+// MARK: - Interaction matrices in either sparse form
+
+/// A sparse interaction matrix the evaluation functions accept: `COOMatrix` or `CSRMatrix`.
+public protocol InteractionMatrix: Sendable {
+  /// The matrix in compressed-row form (a COO matrix's repeated coordinates are summed).
+  func interactionsCSR() -> CSRMatrix
+}
+
+extension CSRMatrix: InteractionMatrix {
+  public func interactionsCSR() -> CSRMatrix { self }
+}
+
+extension COOMatrix: InteractionMatrix {
+  public func interactionsCSR() -> CSRMatrix { CSRMatrix.converting(self, sumDuplicates: true) }
+}
+
+// MARK: - predictRank
+
+extension LightFM {
+  /// The rank of every test interaction among the items the user has not trained on.
+  ///
+  /// ```
+  /// rank(u, i) = #{ j ∉ train(u), j ≠ i : s(u, j) ≥ s(u, i) }      (0 is best)
+  /// ```
+  ///
+  /// Other test items count (as in LightFM), and ties count against the item. Users' full rows
+  /// are scored through GEMM tiles (a block of users × all items, a few MB per worker), read for
+  /// the test items' scores, masked for the training items, then counted: a 16-wide compare per
+  /// test item for short test rows, a binary search into the sorted test scores for long ones.
+  ///
+  /// - Parameters:
+  ///   - testInteractions: `users × items`; every stored entry is a test item, whatever its
+  ///     value. It may have fewer rows than there are users.
+  ///   - trainInteractions: the same shape; every stored entry is left out of the ranking.
+  ///   - userFeatures, itemFeatures: feature matrices, `nil` for identity features.
+  ///   - numThreads: worker threads (default: the active cores).
+  ///   - checkIntersections: when `true`, a coordinate stored in both matrices is an error.
+  ///   - engine: `.blas` (default) or the `.scalar` reference path.
+  /// - Returns: a `Float` CSR matrix with the test matrix's structure, holding the ranks.
+  /// - Throws: `LightFMError` for an unfitted model, mismatched shapes or feature matrices, a
+  ///   train/test overlap, or a thread count below 1.
+  /// - Complexity: O(U · I · d) arithmetic for the users with test items.
+  public func predictRank(
+    _ testInteractions: some InteractionMatrix,
+    trainInteractions: (any InteractionMatrix)? = nil,
+    userFeatures: CSRMatrix? = nil,
+    itemFeatures: CSRMatrix? = nil,
+    numThreads: Int? = nil,
+    checkIntersections: Bool = true,
+    engine: ScoringEngine = .blas
+  ) throws -> CSRMatrix {
+    let test = testInteractions.interactionsCSR()
+    let train = trainInteractions?.interactionsCSR()
+    let threads = try Self.threadCount(numThreads)
+    let userReps = try userRepresentationMatrix(userFeatures)
+    let itemReps = try itemRepresentationMatrix(itemFeatures)
+    try Self.checkEvaluationShapes(
+      test: test, train: train, users: userReps.count, items: itemReps.count)
+    if checkIntersections, let train {
+      let shared = Self.sharedInteractions(test, train)
+      if shared > 0 {
+        throw LightFMError.invalidData(
+          "the test and train interactions share \(shared) interactions, which would make the "
+            + "evaluation optimistic: check the split, or turn checkIntersections off")
+      }
+    }
+    let ranker = BlockedRanker(
+      users: userReps, items: itemReps, test: test, train: train, engine: engine,
+      threads: threads)
+    return ranker.ranks()
+  }
+
+  static func checkEvaluationShapes(
+    test: CSRMatrix, train: CSRMatrix?, users: Int, items: Int
+  ) throws {
+    guard test.shape.columns == items else {
+      throw LightFMError.invalidData(
+        "the test interactions have \(test.shape.columns) columns: expected one per item "
+          + "(\(items))")
+    }
+    guard test.shape.rows <= users else {
+      throw LightFMError.invalidData(
+        "the test interactions have \(test.shape.rows) rows, more than the \(users) users")
+    }
+    if let train, train.shape != test.shape {
+      throw LightFMError.invalidData(
+        "the train interactions are \(train.shape.rows) x \(train.shape.columns), the test "
+          + "interactions \(test.shape.rows) x \(test.shape.columns): expected the same shape")
+    }
+  }
+
+  /// The number of coordinates stored in both matrices with a non-zero product (LightFM's
+  /// `test.multiply(train).nnz`).
+  ///
+  /// - Complexity: O(nnz(test) + nnz(train)).
+  static func sharedInteractions(_ test: CSRMatrix, _ train: CSRMatrix) -> Int {
+    var shared = 0
+    for r in 0..<test.shape.rows {
+      var a = test.rowPointers[r]
+      let aEnd = test.rowPointers[r + 1]
+      var b = train.rowPointers[r]
+      let bEnd = train.rowPointers[r + 1]
+      while a < aEnd && b < bEnd {
+        let ca = test.columnIndices[a]
+        let cb = train.columnIndices[b]
+        if ca < cb {
+          a += 1
+        } else if cb < ca {
+          b += 1
+        } else {
+          if test.values[a] * train.values[b] != 0 { shared += 1 }
+          a += 1
+          b += 1
+        }
+      }
+    }
+    return shared
+  }
+}
+
+// MARK: - The ranking engine
+
+/// Scores whole user rows tile by tile and turns them into the ranks of the test items.
+struct BlockedRanker {
+  let users: Representations
+  let items: Representations
+  let test: CSRMatrix
+  let train: CSRMatrix?
+  let engine: ScoringEngine
+  let threads: Int
+
+  /// Test rows up to this length are counted with one 16-wide pass per test item; longer ones
+  /// with a binary search per item into the sorted test scores.
+  static let directCountLimit = 24
+
+  func ranks() -> CSRMatrix {
+    var ranks = [Float](repeating: 0, count: test.nnz)
+    let active = (0..<test.shape.rows).filter { test.rowCount($0) > 0 }
+    let itemCount = items.count
+    guard !active.isEmpty, itemCount > 0 else {
+      return CSRMatrix(
+        uncheckedShape: test.shape, rowPointers: test.rowPointers,
+        columnIndices: test.columnIndices, values: ranks)
+    }
+    let d = users.dimension
+    let block = max(1, min(ScoringTiles.userBlock, ScoringTiles.rankTileBudget / itemCount))
+    let blocks = (active.count + block - 1) / block
+    let longest = active.reduce(0) { max($0, test.rowCount($1)) }
+    let (userE, itemE, itemB, engine) = (users.embeddings, items.embeddings, items.biases, engine)
+    let (testPointers, testColumns) = (test.rowPointers, test.columnIndices)
+    let trainRows = train?.shape.rows ?? 0
+    let trainPointers = train?.rowPointers ?? [0]
+    let trainColumns = train?.columnIndices ?? []
+
+    ranks.withUnsafeMutableBufferPointer { rankBuffer in
+      let output = SharedMutablePointer(rankBuffer)!
+      ParallelBlocks.run(
+        blocks: blocks, threads: threads,
+        makeState: { RankScratch(rows: block, d: d, items: itemCount, longest: longest) },
+        body: { b, scratch in
+          let lo = b * block
+          let m = min(block, active.count - lo)
+          userE.withUnsafeBufferPointer { ue in
+          itemE.withUnsafeBufferPointer { ie in
+          itemB.withUnsafeBufferPointer { ib in
+          testPointers.withUnsafeBufferPointer { tp in
+          testColumns.withUnsafeBufferPointer { tc in
+          trainPointers.withUnsafeBufferPointer { xp in
+          trainColumns.withUnsafeBufferPointer { xc in
+            for r in 0..<m {
+              (scratch.a + r * d).update(from: ue.baseAddress! + active[lo + r] * d, count: d)
+            }
+            engine.fillTile(
+              a: scratch.a, m: m, b: ie.baseAddress!, n: itemCount, d: d,
+              c: scratch.tile, ldc: itemCount)
+            for r in 0..<m {
+              let u = active[lo + r]
+              let row = scratch.tile + r * itemCount
+              Self.addBias(row: row, bias: ib.baseAddress!, count: itemCount)
+              let start = tp[u]
+              let p = tp[u + 1] - start
+              for e in 0..<p { scratch.testScores[e] = row[Int(tc[start + e])] }
+              if u < trainRows {
+                for n in xp[u]..<xp[u + 1] { row[Int(xc[n])] = -.infinity }
+              }
+              let out = output.base + start
+              if p <= Self.directCountLimit {
+                for e in 0..<p {
+                  out[e] = Float(Self.countAtLeast(scratch.testScores[e], row, itemCount))
+                }
+              } else {
+                Self.countSorted(scratch: scratch, p: p, row: row, count: itemCount, out: out)
+              }
+              for e in 0..<p where row[Int(tc[start + e])] != -.infinity {
+                out[e] -= 1  // the item itself was counted (s ≥ s)
+              }
+            }
+          }
+          }
+          }
+          }
+          }
+          }
+          }
+        },
+        finish: { scratch in scratch.deallocate() })
+    }
+    return CSRMatrix(
+      uncheckedShape: test.shape, rowPointers: test.rowPointers,
+      columnIndices: test.columnIndices, values: ranks)
+  }
+
+  /// row[j] += bias[j].
+  @inline(__always)
+  static func addBias(row: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, count n: Int) {
+    var j = 0
+    while j + 16 <= n {
+      SIMDKernels.store16(SIMDKernels.load16(row + j) + SIMDKernels.load16(bias + j), row + j)
+      j += 16
+    }
+    while j < n {
+      row[j] += bias[j]
+      j += 1
+    }
+  }
+
+  /// #{ j < n : row[j] ≥ t }, 16 lanes at a time.
+  @inline(__always)
+  static func countAtLeast(_ t: Float, _ row: UnsafePointer<Float>, _ n: Int) -> Int {
+    let threshold = SIMD16<Float>(repeating: t)
+    let one = SIMD16<Int32>(repeating: 1)
+    var acc = SIMD16<Int32>()
+    var j = 0
+    while j + 16 <= n {
+      let above = SIMDKernels.load16(row + j) .>= threshold
+      acc &+= SIMD16<Int32>().replacing(with: one, where: above)
+      j += 16
+    }
+    var total = Int(acc.wrappedSum())
+    while j < n {
+      if row[j] >= t { total += 1 }
+      j += 1
+    }
+    return total
+  }
+
+  /// Counts, for each of `p` test scores, the row entries ≥ it, through one binary search per
+  /// row entry into the sorted test scores and a suffix sum.
+  ///
+  /// - Complexity: O(p log p + n log p).
+  static func countSorted(
+    scratch: RankScratch, p: Int, row: UnsafePointer<Float>, count n: Int,
+    out: UnsafeMutablePointer<Float>
+  ) {
+    let sorted = scratch.sorted
+    let hist = scratch.histogram
+    sorted.update(from: scratch.testScores, count: p)
+    var view = UnsafeMutableBufferPointer(start: sorted, count: p)
+    view.sort()
+    hist.update(repeating: 0, count: p + 1)
+    for j in 0..<n {
+      let v = row[j]
+      // upper bound: how many test scores are ≤ v (NaN and −∞ land at 0).
+      var lo = 0
+      var hi = p
+      while lo < hi {
+        let mid = (lo + hi) >> 1
+        if sorted[mid] <= v { lo = mid + 1 } else { hi = mid }
+      }
+      hist[lo] += 1
+    }
+    // hist[q] := #{ entries whose upper bound is ≥ q }.
+    var q = p - 1
+    while q >= 0 {
+      hist[q] += hist[q + 1]
+      q -= 1
+    }
+    for e in 0..<p {
+      let t = scratch.testScores[e]
+      var lo = 0
+      var hi = p
+      while lo < hi {
+        let mid = (lo + hi) >> 1
+        if sorted[mid] < t { lo = mid + 1 } else { hi = mid }
+      }
+      out[e] = Float(hist[lo + 1])
+    }
+  }
+}
+
+/// One ranking worker's buffers, allocated once.
+struct RankScratch {
+  let a: UnsafeMutablePointer<Float>
+  let tile: UnsafeMutablePointer<Float>
+  let testScores: UnsafeMutablePointer<Float>
+  let sorted: UnsafeMutablePointer<Float>
+  let histogram: UnsafeMutablePointer<Int>
+
+  init(rows: Int, d: Int, items: Int, longest: Int) {
+    a = .allocate(capacity: rows * d)
+    tile = .allocate(capacity: rows * items)
+    testScores = .allocate(capacity: longest)
+    sorted = .allocate(capacity: longest)
+    histogram = .allocate(capacity: longest + 1)
+  }
+
+  func deallocate() {
+    a.deallocate()
+    tile.deallocate()
+    testScores.deallocate()
+    sorted.deallocate()
+    histogram.deallocate()
+  }
+}

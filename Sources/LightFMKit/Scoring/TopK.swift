@@ -1,0 +1,168 @@
+/// One recommended item and its score.
+public struct ScoredItem: Equatable, Hashable, Sendable {
+  /// The item's row index (in the item feature matrix, or the model's items).
+  public let item: Int
+  /// s(u, i) = b_u + b_i + p_u · q_i (cosine similarity for `similarItems`/`similarUsers`).
+  public let score: Float
+
+  public init(item: Int, score: Float) {
+    self.item = item
+    self.score = score
+  }
+}
+
+/// The top-k lists of a batch of queries: one list per requested user (or item), best first.
+///
+/// Lists are slices of one flat buffer, so a batch of 100,000 users costs one allocation.
+/// Ties are broken towards the lower item index, so results are deterministic.
+public struct Recommendations: RandomAccessCollection, Sendable {
+  /// The queried rows, in the order of the lists.
+  public let queries: [Int]
+  /// The longest a list can be.
+  public let k: Int
+  let storage: [ScoredItem]
+  let counts: [Int32]
+
+  init(queries: [Int], k: Int, storage: [ScoredItem], counts: [Int32]) {
+    precondition(storage.count == queries.count * k && counts.count == queries.count)
+    self.queries = queries
+    self.k = k
+    self.storage = storage
+    self.counts = counts
+  }
+
+  public var startIndex: Int { 0 }
+  public var endIndex: Int { queries.count }
+
+  /// The list of the `position`-th query (not of user `position`, unless all users were asked).
+  public subscript(position: Int) -> ArraySlice<ScoredItem> {
+    let start = position * k
+    return storage[start..<(start + Int(counts[position]))]
+  }
+}
+
+/// A bounded min-heap of (score, item) that keeps the k best entries of a stream.
+///
+/// "Better" means a higher score, or the same score and a lower item index. The root is the
+/// worst kept entry, so `threshold` is what a new entry must beat. Storage is caller-owned: the
+/// scorer keeps one heap per user of its block in a per-worker buffer and reuses it.
+struct TopKHeap {
+  let scores: UnsafeMutablePointer<Float>
+  let items: UnsafeMutablePointer<Int32>
+  let capacity: Int
+  var count: Int = 0
+
+  init(scores: UnsafeMutablePointer<Float>, items: UnsafeMutablePointer<Int32>, capacity: Int) {
+    self.scores = scores
+    self.items = items
+    self.capacity = capacity
+  }
+
+  /// The score a new entry must exceed: −∞ while the heap is not full.
+  ///
+  /// Entries arrive in increasing item order, so an equal score never displaces a kept entry:
+  /// the lower index wins ties.
+  @inline(__always)
+  var threshold: Float { count < capacity ? -Float.infinity : scores[0] }
+
+  @inline(__always)
+  static func worse(_ s1: Float, _ i1: Int32, _ s2: Float, _ i2: Int32) -> Bool {
+    s1 < s2 || (s1 == s2 && i1 > i2)
+  }
+
+  /// Adds an entry that beats `threshold`.
+  @inline(__always)
+  mutating func push(_ score: Float, _ item: Int32) {
+    if count < capacity {
+      var i = count
+      count += 1
+      while i > 0 {
+        let parent = (i - 1) >> 1
+        guard Self.worse(score, item, scores[parent], items[parent]) else { break }
+        scores[i] = scores[parent]
+        items[i] = items[parent]
+        i = parent
+      }
+      scores[i] = score
+      items[i] = item
+    } else {
+      siftDown(score, item, count)
+    }
+  }
+
+  /// Places (score, item) at the root and restores the heap over the first `n` entries.
+  @inline(__always)
+  private func siftDown(_ score: Float, _ item: Int32, _ n: Int) {
+    var i = 0
+    while true {
+      let left = 2 * i + 1
+      if left >= n { break }
+      var child = left
+      let right = left + 1
+      if right < n && Self.worse(scores[right], items[right], scores[left], items[left]) {
+        child = right
+      }
+      guard Self.worse(scores[child], items[child], score, item) else { break }
+      scores[i] = scores[child]
+      items[i] = items[child]
+      i = child
+    }
+    scores[i] = score
+    items[i] = item
+  }
+
+  /// Empties the heap into `out` (best first) and resets it. `map` turns a stored index into
+  /// the reported item; `offset` is added to every score (the user bias).
+  ///
+  /// - Returns: the number of entries written.
+  mutating func drain(
+    into out: UnsafeMutablePointer<ScoredItem>, offset: Float, map: UnsafePointer<Int32>?
+  ) -> Int {
+    let n = count
+    var remaining = n
+    while remaining > 0 {
+      let s = scores[0]
+      let it = items[0]
+      remaining -= 1
+      let lastScore = scores[remaining]
+      let lastItem = items[remaining]
+      siftDown(lastScore, lastItem, remaining)
+      let reported = map.map { Int($0[Int(it)]) } ?? Int(it)
+      (out + remaining).initialize(to: ScoredItem(item: reported, score: s + offset))
+    }
+    count = 0
+    return n
+  }
+
+  /// Offers every entry of `row[0..<n] + bias[0..<n]` (item indices `first..<first + n`).
+  ///
+  /// A 16-wide "is anything above the current k-th best?" test skips almost every chunk once
+  /// the heap is full; −∞ entries (masked items) never enter.
+  ///
+  /// - Complexity: O(n) plus O(log k) per entry that enters the heap.
+  @inline(__always)
+  mutating func offer(
+    row: UnsafePointer<Float>, bias: UnsafePointer<Float>, count n: Int, first: Int
+  ) {
+    var t = threshold
+    var j = 0
+    while j + 16 <= n {
+      let v = SIMDKernels.load16(row + j) + SIMDKernels.load16(bias + j)
+      if any(v .> SIMD16<Float>(repeating: t)) {
+        for lane in 0..<16 where v[lane] > t {
+          push(v[lane], Int32(truncatingIfNeeded: first + j + lane))
+          t = threshold
+        }
+      }
+      j += 16
+    }
+    while j < n {
+      let v = row[j] + bias[j]
+      if v > t {
+        push(v, Int32(truncatingIfNeeded: first + j))
+        t = threshold
+      }
+      j += 1
+    }
+  }
+}
