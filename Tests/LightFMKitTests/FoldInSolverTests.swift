@@ -1,21 +1,10 @@
 import XCTest
+import _LightFMTestSupport
 
 @testable import LightFMKit
 
 /// The fold-in maths on planted and random item representations, independent of training.
 final class FoldInSolverTests: XCTestCase {
-  /// A small seeded generator so that the cases are fixed.
-  struct Generator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-      state &+= 0x9E37_79B9_7F4A_7C15
-      var z = state
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
-    }
-  }
-
   /// Solves the fold-in objective by brute force in Double: forms Σ_i c_i q_i q_iᵀ + λI and
   /// Σ_i c_i (y_i − o_i) q_i over every item, then Gaussian elimination.
   func bruteForce(
@@ -55,7 +44,7 @@ final class FoldInSolverTests: XCTestCase {
   func randomCase(
     users: Int, items: Int, d: Int, seed: UInt64
   ) throws -> (q: [Float], b: [Float], interactions: CSRMatrix) {
-    var rng = Generator(state: seed)
+    var rng = SplitMix64(seed: seed)
     let q = (0..<(items * d)).map { _ in Float.random(in: -1...1, using: &rng) }
     let b = (0..<items).map { _ in Float.random(in: -0.5...0.5, using: &rng) }
     var rows: [Int32] = []
@@ -80,7 +69,7 @@ final class FoldInSolverTests: XCTestCase {
     let d = 6
     let (q, b, interactions) = try randomCase(users: 9, items: 40, d: d, seed: 7)
     let solver = FoldInSolver(itemBiases: b, itemEmbeddings: q, noComponents: d)
-    var rng = Generator(state: 99)
+    var rng = SplitMix64(seed: 99)
     let prior = (0..<(9 * d)).map { _ in Float.random(in: -0.3...0.3, using: &rng) }
     for biases in FoldInItemBiases.allCases {
       for usePrior in [false, true] {
@@ -132,7 +121,7 @@ final class FoldInSolverTests: XCTestCase {
     let clusters = 4
     let perCluster = 25
     let items = clusters * perCluster
-    var rng = Generator(state: 11)
+    var rng = SplitMix64(seed: 11)
     var centres: [[Float]] = []
     for _ in 0..<clusters {
       centres.append((0..<d).map { _ in Float.random(in: -1...1, using: &rng) })
