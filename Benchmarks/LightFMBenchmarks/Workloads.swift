@@ -1,0 +1,116 @@
+import Foundation
+import LightFMKit
+import _LightFMTestSupport
+
+/// The data sets the suites share, built once on first use.
+final class Workloads {
+  let syntheticConfiguration: Synthetic.Configuration
+  let movieLensDirectory: URL
+  let quick: Bool
+
+  init(synthetic: Synthetic.Configuration, movieLens: URL, quick: Bool) {
+    self.syntheticConfiguration = synthetic
+    self.movieLensDirectory = movieLens
+    self.quick = quick
+  }
+
+  /// The synthetic set with CSR views of train and test.
+  struct SyntheticSet {
+    let data: Synthetic.DataSet
+    let trainCSR: CSRMatrix
+    let testCSR: CSRMatrix
+    let seconds: Double
+  }
+
+  private var cachedSynthetic: SyntheticSet?
+
+  /// Generates (once) the synthetic set and reports how long it took.
+  func synthetic(_ harness: Harness) throws -> SyntheticSet {
+    if let cachedSynthetic { return cachedSynthetic }
+    let c = syntheticConfiguration
+    Report.progress("generating synthetic \(c.users) × \(c.items), ~\(c.interactions) ...")
+    var data: Synthetic.DataSet?
+    let seconds = secondsOf { data = Synthetic.generate(c) }
+    let set = SyntheticSet(
+      data: data!, trainCSR: try CSRMatrix(data!.train), testCSR: try CSRMatrix(data!.test),
+      seconds: seconds)
+    harness.fact(
+      "data",
+      String(
+        format: "synthetic %d users × %d items: %d train + %d test interactions, generated in "
+          + "%.2f s (seed %llu)", c.users, c.items, set.data.train.nnz, set.data.test.nnz,
+        seconds, c.seed))
+    cachedSynthetic = set
+    return set
+  }
+
+  /// MovieLens 100K under LightFM's protocol: ua.base to train, ua.test to test, ratings ≥ 4 are
+  /// the positives (value 1), 943 users × 1682 items.
+  struct MovieLensSet {
+    let train: COOMatrix
+    let test: COOMatrix
+    let trainCSR: CSRMatrix
+    let testCSR: CSRMatrix
+  }
+
+  private var cachedMovieLens: MovieLensSet?
+  private var movieLensMissing = false
+
+  /// The MovieLens set, or `nil` (with a note) when the folder is missing.
+  func movieLens(_ harness: Harness) throws -> MovieLensSet? {
+    if let cachedMovieLens { return cachedMovieLens }
+    if movieLensMissing { return nil }
+    var dir = movieLensDirectory
+    if !FileManager.default.fileExists(atPath: dir.appendingPathComponent("ua.base").path) {
+      guard let found = MovieLens.directory() else {
+        harness.fact("data", "MovieLens 100K not found at \(dir.path): MovieLens cases skipped")
+        movieLensMissing = true
+        return nil
+      }
+      dir = found
+    }
+    func positives(_ name: String) throws -> COOMatrix {
+      let kept = try MovieLens.ratings(name, in: dir).filter { $0.rating >= 4 }
+      return try COOMatrix(
+        rows: 943, columns: 1682,
+        rowIndices: kept.map { Int32($0.user - 1) },
+        columnIndices: kept.map { Int32($0.item - 1) },
+        values: [Float](repeating: 1, count: kept.count))
+    }
+    let train = try positives("ua.base")
+    let test = try positives("ua.test")
+    let set = MovieLensSet(
+      train: train, test: test, trainCSR: try CSRMatrix(train), testCSR: try CSRMatrix(test))
+    harness.fact(
+      "data",
+      "MovieLens 100K (\(dir.path)): ratings ≥ 4, \(train.nnz) train (ua.base) + "
+        + "\(test.nnz) test (ua.test) positives")
+    cachedMovieLens = set
+    return set
+  }
+}
+
+/// What every suite needs.
+final class BenchContext {
+  let harness: Harness
+  let workloads: Workloads
+  /// d for scoring and the synthetic training.
+  let components: Int
+  /// Worker threads for scoring and evaluation.
+  let threads: Int
+  let quick: Bool
+
+  init(harness: Harness, workloads: Workloads, components: Int, threads: Int, quick: Bool) {
+    self.harness = harness
+    self.workloads = workloads
+    self.components = components
+    self.threads = threads
+    self.quick = quick
+  }
+}
+
+/// Uniform random floats in [−scale, scale) from a fixed seed, for kernel inputs.
+func randomFloats(_ count: Int, scale: Float = 1, seed: UInt64 = 1) -> [Float] {
+  var rng = SplitMix64(seed: seed)
+  return (0..<count).map { _ in Float(rng.nextUnit() * 2 - 1) * scale }
+}
