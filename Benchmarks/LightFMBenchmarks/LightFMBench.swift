@@ -17,8 +17,9 @@ struct LightFMBench: ParsableCommand {
 /// Refuses to measure a debug build.
 func requireRelease() throws {
   #if DEBUG
-    throw ValidationError(
+    Report.progress(
       "lightfm-bench measures release builds only: swift run -c release lightfm-bench")
+    throw ExitCode(2)
   #endif
 }
 
