@@ -56,6 +56,9 @@ public struct LightFM: Sendable {
 
   /// The learned state; `nil` until the first `fit`.
   var parameters: ModelParameters?
+  /// The training generator: seeded from `randomState` by `fit`, advanced by every epoch, so
+  /// that successive `fitPartial` calls continue the random stream instead of repeating it.
+  var generator: TrainingRNG?
 
   public init(
     noComponents: Int = 10,

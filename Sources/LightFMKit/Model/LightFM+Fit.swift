@@ -1,0 +1,240 @@
+import Foundation
+
+// MARK: - fit and fitPartial
+
+extension LightFM {
+  /// Trains a fresh model on `interactions` (users × items; only the sign of a value matters).
+  ///
+  /// Re-initialises every parameter (embeddings uniform in [−0.5/d, 0.5/d), biases 0, optimiser
+  /// state at its start) and re-seeds the training generator from `randomState`, then runs
+  /// `epochs` epochs as `fitPartial`. Each epoch shuffles the stored entries and visits them
+  /// once, updating the parameters by per-example SGD with the model's loss and learning
+  /// schedule (DESIGN.md §3; Kula 2015).
+  ///
+  /// - Parameters:
+  ///   - interactions: users × items; a value > 0 is a positive, ≤ 0 a negative (logistic
+  ///     only; the ranking losses skip them).
+  ///   - userFeatures: users × user features (rows ≥ users); `nil` for the identity.
+  ///   - itemFeatures: items × item features (rows ≥ items); `nil` for the identity.
+  ///   - sampleWeight: one weight per stored interaction, same coordinates in the same order;
+  ///     it scales that example's loss. Not supported with `.warpKOS`.
+  ///   - epochs: passes over the data (≥ 0).
+  ///   - numThreads: Hogwild workers (≥ 1). One thread with a seed reproduces bit for bit.
+  ///   - verbose: print one progress line per epoch to standard error.
+  ///   - progress: called on the calling thread after every epoch.
+  /// - Throws: `LightFMError` for invalid hyper-parameters or arguments, non-finite values,
+  ///   feature matrices that do not cover every user or item, weights that do not match the
+  ///   interactions, or a model that diverged (the model is then left as it was).
+  /// - Complexity: O(epochs · nnz · f · d) for f features per row; WARP-kOS and WARP score up to
+  ///   `n` and `maxSampled` extra items per example.
+  public mutating func fit(
+    _ interactions: COOMatrix,
+    userFeatures: CSRMatrix? = nil,
+    itemFeatures: CSRMatrix? = nil,
+    sampleWeight: COOMatrix? = nil,
+    epochs: Int = 1,
+    numThreads: Int = 1,
+    verbose: Bool = false,
+    progress: ((TrainingProgress) -> Void)? = nil
+  ) throws {
+    try train(
+      interactions, userFeatures: userFeatures, itemFeatures: itemFeatures,
+      sampleWeight: sampleWeight, epochs: epochs, numThreads: numThreads, verbose: verbose,
+      progress: progress, restart: true)
+  }
+
+  /// `fit` for interactions in CSR form (weights, if any, follow its row-major entry order).
+  public mutating func fit(
+    _ interactions: CSRMatrix,
+    userFeatures: CSRMatrix? = nil,
+    itemFeatures: CSRMatrix? = nil,
+    sampleWeight: COOMatrix? = nil,
+    epochs: Int = 1,
+    numThreads: Int = 1,
+    verbose: Bool = false,
+    progress: ((TrainingProgress) -> Void)? = nil
+  ) throws {
+    try fit(
+      COOMatrix(interactions), userFeatures: userFeatures, itemFeatures: itemFeatures,
+      sampleWeight: sampleWeight, epochs: epochs, numThreads: numThreads, verbose: verbose,
+      progress: progress)
+  }
+
+  /// Continues training from the current parameters (initialising them on a model never
+  /// fitted), with the same arguments as `fit`.
+  ///
+  /// Feature matrices may not have more columns than the model was built with (use
+  /// `grow(userFeatureCount:itemFeatureCount:using:)` to add features). The training generator
+  /// continues where the last call left it.
+  /// - Throws: as `fit`.
+  public mutating func fitPartial(
+    _ interactions: COOMatrix,
+    userFeatures: CSRMatrix? = nil,
+    itemFeatures: CSRMatrix? = nil,
+    sampleWeight: COOMatrix? = nil,
+    epochs: Int = 1,
+    numThreads: Int = 1,
+    verbose: Bool = false,
+    progress: ((TrainingProgress) -> Void)? = nil
+  ) throws {
+    try train(
+      interactions, userFeatures: userFeatures, itemFeatures: itemFeatures,
+      sampleWeight: sampleWeight, epochs: epochs, numThreads: numThreads, verbose: verbose,
+      progress: progress, restart: false)
+  }
+
+  /// `fitPartial` for interactions in CSR form.
+  public mutating func fitPartial(
+    _ interactions: CSRMatrix,
+    userFeatures: CSRMatrix? = nil,
+    itemFeatures: CSRMatrix? = nil,
+    sampleWeight: COOMatrix? = nil,
+    epochs: Int = 1,
+    numThreads: Int = 1,
+    verbose: Bool = false,
+    progress: ((TrainingProgress) -> Void)? = nil
+  ) throws {
+    try fitPartial(
+      COOMatrix(interactions), userFeatures: userFeatures, itemFeatures: itemFeatures,
+      sampleWeight: sampleWeight, epochs: epochs, numThreads: numThreads, verbose: verbose,
+      progress: progress)
+  }
+
+  // MARK: - The training call
+
+  private mutating func train(
+    _ interactions: COOMatrix,
+    userFeatures: CSRMatrix?,
+    itemFeatures: CSRMatrix?,
+    sampleWeight: COOMatrix?,
+    epochs: Int,
+    numThreads: Int,
+    verbose: Bool,
+    progress: ((TrainingProgress) -> Void)?,
+    restart: Bool
+  ) throws {
+    let start = ContinuousClock.now
+    try validateHyperParameters()
+    if epochs < 0 { throw LightFMError.invalidParameter("epochs", epochs, expected: "at least 0") }
+    if numThreads < 1 {
+      throw LightFMError.invalidParameter("numThreads", numThreads, expected: "at least 1")
+    }
+    let existing = restart ? nil : parameters
+    let users = interactions.shape.rows
+    let items = interactions.shape.columns
+    try Self.checkFinite(interactions.values, what: "interaction")
+    let weights = try sampleWeightValues(sampleWeight, for: interactions)
+    let userMatrix = userFeatures ?? CSRMatrix.identity(users)
+    let itemMatrix = itemFeatures ?? CSRMatrix.identity(items)
+    try Self.checkFeatures(
+      userMatrix, side: "user", entities: users, modelFeatures: existing?.userFeatureCount)
+    try Self.checkFeatures(
+      itemMatrix, side: "item", entities: items, modelFeatures: existing?.itemFeatureCount)
+    if let existing, existing.noComponents != noComponents {
+      throw LightFMError.invalidParameter(
+        "noComponents", noComponents,
+        expected: "the \(existing.noComponents) the model was fitted with (or call fit)")
+    }
+
+    var rng = (restart ? nil : generator)
+      ?? TrainingRNG(seed: randomState ?? UInt64.random(in: .min ... .max))
+    var initial: ModelParameters
+    if let existing {
+      initial = existing
+    } else {
+      initial = ModelParameters(noComponents: noComponents, userFeatureCount: 0, itemFeatureCount: 0)
+      initial.grow(
+        userFeatureCount: userMatrix.shape.columns, itemFeatureCount: itemMatrix.shape.columns,
+        schedule: learningSchedule, using: &rng)
+    }
+
+    let trainer = Trainer(
+      model: self, parameters: initial, interactions: interactions, weights: weights,
+      userFeatures: userMatrix, itemFeatures: itemMatrix)
+    let trainingStart = ContinuousClock.now
+    try BLAS.withThreads(1) {
+      for epoch in 1...max(epochs, 1) where epochs > 0 {
+        let epochStart = ContinuousClock.now
+        trainer.epoch(rng: &rng, threads: numThreads)
+        if let (array, index) = trainer.firstNonFinite() {
+          throw LightFMError(
+            .diverged,
+            "training diverged in epoch \(epoch): \(array)[\(index)] is not finite; lower the "
+              + "learning rate (now \(learningRate)), raise the regularisation (userAlpha "
+              + "\(userAlpha), itemAlpha \(itemAlpha)) or normalise the features and weights. "
+              + "The model is left as it was before this call.")
+        }
+        let now = ContinuousClock.now
+        let trainingSeconds = Self.seconds(now - trainingStart)
+        let report = TrainingProgress(
+          epoch: epoch, epochs: epochs, elapsed: Self.seconds(now - start),
+          epochSeconds: Self.seconds(now - epochStart),
+          estimatedRemaining: trainingSeconds / Double(epoch) * Double(epochs - epoch))
+        if verbose {
+          FileHandle.standardError.write(Data((report.description + "\n").utf8))
+        }
+        progress?(report)
+      }
+    }
+    trainer.parameters.store(into: &initial)
+    parameters = initial
+    generator = rng
+  }
+
+  private static func seconds(_ d: Duration) -> Double {
+    let (s, attoseconds) = d.components
+    return Double(s) + Double(attoseconds) * 1e-18
+  }
+
+  // MARK: - Input checks
+
+  static func checkFinite(_ values: [Float], what: String) throws {
+    if let n = values.firstIndex(where: { !$0.isFinite }) {
+      throw LightFMError.invalidData(
+        "\(what) value \(values[n]) at stored entry \(n) is not finite")
+    }
+  }
+
+  /// Checks a feature matrix against the number of users or items and, for a fitted model,
+  /// the number of features it was built with.
+  static func checkFeatures(
+    _ m: CSRMatrix, side: String, entities: Int, modelFeatures: Int?
+  ) throws {
+    if m.shape.rows < entities {
+      throw LightFMError.invalidData(
+        "the \(side) feature matrix has \(m.shape.rows) rows but the interactions have "
+          + "\(entities) \(side)s: expected one feature row per \(side) (rows >= \(entities))")
+    }
+    if let modelFeatures, m.shape.columns > modelFeatures {
+      throw LightFMError.invalidData(
+        "the \(side) feature matrix has \(m.shape.columns) columns but the model was built "
+          + "with \(modelFeatures) \(side) features: grow the model "
+          + "(grow(userFeatureCount:itemFeatureCount:using:)) or call fit to start over")
+    }
+    try checkFinite(m.values, what: "\(side) feature")
+  }
+
+  /// The per-entry weights, after checking they match the interactions entry by entry.
+  private func sampleWeightValues(_ w: COOMatrix?, for x: COOMatrix) throws -> [Float]? {
+    guard let w else { return nil }
+    if loss == .warpKOS {
+      throw LightFMError.invalidParameter(
+        "sampleWeight", "(given)", expected: "nil: the warp-kos loss does not support weights")
+    }
+    guard w.shape == x.shape, w.nnz == x.nnz else {
+      throw LightFMError.invalidData(
+        "sampleWeight is \(w.shape.rows) x \(w.shape.columns) with \(w.nnz) entries but the "
+          + "interactions are \(x.shape.rows) x \(x.shape.columns) with \(x.nnz): expected the "
+          + "same shape and coordinates")
+    }
+    for n in 0..<x.nnz
+    where w.rowIndices[n] != x.rowIndices[n] || w.columnIndices[n] != x.columnIndices[n] {
+      throw LightFMError.invalidData(
+        "sampleWeight entry \(n) is at (\(w.rowIndices[n]), \(w.columnIndices[n])) but "
+          + "interaction entry \(n) is at (\(x.rowIndices[n]), \(x.columnIndices[n])): expected "
+          + "the same coordinates in the same order")
+    }
+    try Self.checkFinite(w.values, what: "sample weight")
+    return w.values
+  }
+}

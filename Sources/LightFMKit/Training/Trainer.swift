@@ -1,0 +1,118 @@
+import Dispatch
+
+/// The epoch driver: packs the examples, shuffles them every epoch and runs the Hogwild
+/// workers over contiguous chunks of the shuffled order.
+///
+/// One `Trainer` lives for one `fit`/`fitPartial` call. It copies the model's parameters and the
+/// feature matrices into buffers it owns (`TrainingBuffers.swift`), trains those, and hands the
+/// parameters back only when every epoch finished with finite values.
+final class Trainer {
+  let parameters: TrainingParameters
+  private let userRows: CSRBuffers
+  private let itemRows: CSRBuffers
+  private let known: CSRBuffers
+  private let positives: CSRBuffers
+  private let entryItems: OwnedBuffer<Int32>
+  /// The examples in stored order, and the buffer each epoch shuffles a fresh copy of.
+  private let storedOrder: OwnedBuffer<TrainingExample>
+  private let examples: OwnedBuffer<TrainingExample>
+  private let context: TrainingContext
+
+  /// Prepares a call. Inputs are already validated by `LightFM.fitPartial`.
+  ///
+  /// - Parameters:
+  ///   - interactions: users × items, in stored order.
+  ///   - weights: one weight per stored entry, or nil for all 1.
+  /// - Complexity: O(nnz + feature nnz + parameters).
+  init(
+    model: LightFM, parameters p: ModelParameters, interactions: COOMatrix, weights: [Float]?,
+    userFeatures: CSRMatrix, itemFeatures: CSRMatrix
+  ) {
+    parameters = TrainingParameters(p)
+    userRows = CSRBuffers(userFeatures)
+    itemRows = CSRBuffers(itemFeatures)
+
+    let knownMatrix = CSRMatrix.converting(interactions, sumDuplicates: true)
+    known = CSRBuffers(knownMatrix)
+    positives = CSRBuffers(Self.positiveRows(knownMatrix))
+    entryItems = OwnedBuffer(copying: interactions.columnIndices)
+
+    let pairwise = model.loss != .logistic
+    var packed: [TrainingExample] = []
+    packed.reserveCapacity(interactions.nnz)
+    for n in 0..<interactions.nnz {
+      let value = interactions.values[n]
+      let weight = weights?[n] ?? 1
+      // A weight of 0 changes nothing, not even an optimiser accumulator (WARP-kOS has none).
+      if weight == 0 && model.loss != .warpKOS { continue }
+      // BPR and WARP learn from positives only; WARP-kOS visits every entry's user.
+      if pairwise && model.loss != .warpKOS && !(value > 0) { continue }
+      packed.append(TrainingExample(
+        user: interactions.rowIndices[n], item: interactions.columnIndices[n],
+        weight: weight, label: value > 0 ? 1 : 0))
+    }
+    storedOrder = OwnedBuffer(copying: packed)
+    examples = OwnedBuffer(copying: packed)
+
+    context = TrainingContext(
+      d: p.noComponents, loss: model.loss,
+      optimiser: Optimiser(
+        schedule: model.learningSchedule, learningRate: model.learningRate, rho: model.rho,
+        epsilon: model.epsilon),
+      userRows: userRows.view, itemRows: itemRows.view,
+      users: parameters.users.view(alpha: model.userAlpha),
+      items: parameters.items.view(alpha: model.itemAlpha),
+      known: known.view, positives: positives.view,
+      entryItems: entryItems.shared, entryCount: interactions.nnz,
+      itemCount: itemFeatures.shape.rows, maxSampled: model.maxSampled, k: model.k, n: model.n)
+  }
+
+  /// The stored entries with value > 0, row by row.
+  private static func positiveRows(_ m: CSRMatrix) -> CSRMatrix {
+    if !m.values.contains(where: { !($0 > 0) }) { return m }
+    var pointers = [0]
+    var columns: [Int32] = []
+    for r in 0..<m.shape.rows {
+      for n in m.rowPointers[r]..<m.rowPointers[r + 1] where m.values[n] > 0 {
+        columns.append(m.columnIndices[n])
+      }
+      pointers.append(columns.count)
+    }
+    return CSRMatrix(
+      uncheckedShape: m.shape, rowPointers: pointers, columnIndices: columns,
+      values: [Float](repeating: 1, count: columns.count))
+  }
+
+  /// One epoch: shuffle, then `threads` workers each train a contiguous chunk of the order.
+  ///
+  /// Every epoch shuffles the stored order afresh, so the visiting order depends only on the
+  /// generator's state: with one thread, `fit(epochs: 3)` equals `fit(epochs: 1)` followed by
+  /// `fitPartial(epochs: 2)`, bit for bit.
+  /// - Complexity: O(examples · cost per example / threads).
+  func epoch(rng: inout TrainingRNG, threads: Int) {
+    let count = examples.count
+    examples.base.update(from: storedOrder.base, count: count)
+    rng.shuffle(UnsafeMutableBufferPointer(start: examples.base, count: count))
+    let seeds = (0..<threads).map { _ in rng.next() }
+    let context = self.context
+    let base = examples.shared
+    let work: @Sendable (Int) -> Void = { t in
+      let range = (count * t / threads)..<(count * (t + 1) / threads)
+      var local = TrainingRNG(seed: seeds[t])
+      TrainingKernel.withKernel(context) { kernel in
+        kernel.train(UnsafePointer(base.base), range, rng: &local)
+      }
+    }
+    if threads == 1 {
+      work(0)
+    } else {
+      DispatchQueue.concurrentPerform(iterations: threads, execute: work)
+    }
+  }
+
+  /// The first non-finite learned value, if any (checked after every epoch).
+  func firstNonFinite() -> (String, Int)? {
+    parameters.users.firstNonFinite(side: "user")
+      ?? parameters.items.firstNonFinite(side: "item")
+  }
+}

@@ -1,0 +1,171 @@
+// MARK: - Owned buffers
+
+/// A heap buffer the trainer owns for the length of one `fit` call.
+///
+/// Training reads and writes through raw pointers from several threads; copying the arrays into
+/// buffers it owns keeps every pointer valid for the whole call without nesting a closure per
+/// array, and leaves the model untouched until the call succeeds.
+final class OwnedBuffer<Element>: @unchecked Sendable {
+  let base: UnsafeMutablePointer<Element>
+  let count: Int
+
+  init(copying array: [Element]) {
+    count = array.count
+    base = UnsafeMutablePointer<Element>.allocate(capacity: max(count, 1))
+    array.withUnsafeBufferPointer { source in
+      if let s = source.baseAddress { base.initialize(from: s, count: count) }
+    }
+  }
+
+  init(repeating value: Element, count: Int) {
+    self.count = count
+    base = UnsafeMutablePointer<Element>.allocate(capacity: max(count, 1))
+    base.initialize(repeating: value, count: count)
+  }
+
+  deinit {
+    base.deinitialize(count: count)
+    base.deallocate()
+  }
+
+  var shared: SharedMutablePointer<Element> { SharedMutablePointer(base) }
+
+  var array: [Element] { Array(UnsafeBufferPointer(start: base, count: count)) }
+}
+
+// MARK: - Parameters
+
+/// One side (users or items) of the model's parameters and optimiser state, as buffers.
+final class ParameterSideBuffers: Sendable {
+  let embeddings: OwnedBuffer<Float>
+  let biases: OwnedBuffer<Float>
+  let embeddingGradients: OwnedBuffer<Float>
+  let embeddingMomentum: OwnedBuffer<Float>
+  let biasGradients: OwnedBuffer<Float>
+  let biasMomentum: OwnedBuffer<Float>
+
+  init(
+    embeddings: [Float], biases: [Float], embeddingGradients: [Float],
+    embeddingMomentum: [Float], biasGradients: [Float], biasMomentum: [Float]
+  ) {
+    self.embeddings = OwnedBuffer(copying: embeddings)
+    self.biases = OwnedBuffer(copying: biases)
+    self.embeddingGradients = OwnedBuffer(copying: embeddingGradients)
+    self.embeddingMomentum = OwnedBuffer(copying: embeddingMomentum)
+    self.biasGradients = OwnedBuffer(copying: biasGradients)
+    self.biasMomentum = OwnedBuffer(copying: biasMomentum)
+  }
+
+  /// The raw view the per-example kernels use.
+  func view(alpha: Float) -> ParameterSide {
+    ParameterSide(
+      embeddings: embeddings.shared, biases: biases.shared,
+      embeddingGradients: embeddingGradients.shared, embeddingMomentum: embeddingMomentum.shared,
+      biasGradients: biasGradients.shared, biasMomentum: biasMomentum.shared, alpha: alpha)
+  }
+
+  /// The first non-finite learned value, if any, as (array name, index).
+  ///
+  /// - Complexity: O(features·d).
+  func firstNonFinite(side: String) -> (String, Int)? {
+    for (name, buffer) in [("embeddings", embeddings), ("biases", biases)] {
+      for n in 0..<buffer.count where !buffer.base[n].isFinite {
+        return ("\(side) \(name)", n)
+      }
+    }
+    return nil
+  }
+}
+
+/// The model's parameters copied into buffers for one `fit` call.
+final class TrainingParameters: Sendable {
+  let noComponents: Int
+  let users: ParameterSideBuffers
+  let items: ParameterSideBuffers
+
+  init(_ p: ModelParameters) {
+    noComponents = p.noComponents
+    users = ParameterSideBuffers(
+      embeddings: p.userEmbeddings, biases: p.userBiases,
+      embeddingGradients: p.userEmbeddingGradients, embeddingMomentum: p.userEmbeddingMomentum,
+      biasGradients: p.userBiasGradients, biasMomentum: p.userBiasMomentum)
+    items = ParameterSideBuffers(
+      embeddings: p.itemEmbeddings, biases: p.itemBiases,
+      embeddingGradients: p.itemEmbeddingGradients, embeddingMomentum: p.itemEmbeddingMomentum,
+      biasGradients: p.itemBiasGradients, biasMomentum: p.itemBiasMomentum)
+  }
+
+  /// Writes the trained values back into `p` (same shapes).
+  func store(into p: inout ModelParameters) {
+    p.userEmbeddings = users.embeddings.array
+    p.userBiases = users.biases.array
+    p.userEmbeddingGradients = users.embeddingGradients.array
+    p.userEmbeddingMomentum = users.embeddingMomentum.array
+    p.userBiasGradients = users.biasGradients.array
+    p.userBiasMomentum = users.biasMomentum.array
+    p.itemEmbeddings = items.embeddings.array
+    p.itemBiases = items.biases.array
+    p.itemEmbeddingGradients = items.embeddingGradients.array
+    p.itemEmbeddingMomentum = items.embeddingMomentum.array
+    p.itemBiasGradients = items.biasGradients.array
+    p.itemBiasMomentum = items.biasMomentum.array
+  }
+}
+
+// MARK: - Sparse rows
+
+/// A CSR matrix copied into buffers: the feature rows, or a user's stored items.
+final class CSRBuffers: Sendable {
+  let rows: Int
+  let rowPointers: OwnedBuffer<Int>
+  let columns: OwnedBuffer<Int32>
+  let values: OwnedBuffer<Float>
+
+  init(_ m: CSRMatrix) {
+    rows = m.shape.rows
+    rowPointers = OwnedBuffer(copying: m.rowPointers)
+    columns = OwnedBuffer(copying: m.columnIndices)
+    values = OwnedBuffer(copying: m.values)
+  }
+
+  var view: SparseRows {
+    SparseRows(
+      rowPointers: rowPointers.shared, columns: columns.shared, values: values.shared, rows: rows)
+  }
+}
+
+/// The raw, thread-shareable view of a CSR matrix the kernels read.
+struct SparseRows: Sendable {
+  let rowPointers: SharedMutablePointer<Int>
+  let columns: SharedMutablePointer<Int32>
+  let values: SharedMutablePointer<Float>
+  let rows: Int
+
+  /// Whether row `r` stores column `c`: binary search in the sorted row.
+  ///
+  /// - Complexity: O(log(row length)).
+  @inline(__always)
+  func contains(row r: Int, column c: Int32) -> Bool {
+    var lo = rowPointers.base[r]
+    var hi = rowPointers.base[r + 1]
+    while lo < hi {
+      let mid = (lo + hi) >> 1
+      let v = columns.base[mid]
+      if v == c { return true }
+      if v < c { lo = mid + 1 } else { hi = mid }
+    }
+    return false
+  }
+}
+
+/// The raw view of one side's parameters and optimiser state.
+struct ParameterSide: Sendable {
+  let embeddings: SharedMutablePointer<Float>
+  let biases: SharedMutablePointer<Float>
+  let embeddingGradients: SharedMutablePointer<Float>
+  let embeddingMomentum: SharedMutablePointer<Float>
+  let biasGradients: SharedMutablePointer<Float>
+  let biasMomentum: SharedMutablePointer<Float>
+  /// The L2 penalty of this side (`userAlpha` or `itemAlpha`).
+  let alpha: Float
+}

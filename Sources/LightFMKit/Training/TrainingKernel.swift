@@ -1,0 +1,387 @@
+import Foundation
+
+/// One stored interaction as the trainer visits it: 16 bytes, packed so an epoch reads them
+/// sequentially after the shuffle.
+struct TrainingExample: Sendable {
+  var user: Int32
+  var item: Int32
+  /// The sample weight (1 without weights); examples of weight 0 are dropped beforehand.
+  var weight: Float
+  /// 1 for a positive (value > 0), 0 otherwise.
+  var label: Float
+}
+
+/// Everything a worker needs to train, as raw pointers shared by every Hogwild worker.
+///
+/// The parameter pointers are written by all workers without locks: that race is the point of
+/// Hogwild (Recht et al. 2011), and `SharedMutablePointer` documents it.
+struct TrainingContext: Sendable {
+  let d: Int
+  let loss: Loss
+  let optimiser: Optimiser
+  let userRows: SparseRows
+  let itemRows: SparseRows
+  let users: ParameterSide
+  let items: ParameterSide
+  /// Each user's stored items (any value): the "is j one of the user's items" lookup.
+  let known: SparseRows
+  /// Each user's positive items (value > 0): WARP-kOS samples its positives here.
+  let positives: SparseRows
+  /// The item of every stored entry, for BPR's popularity-proportional negatives.
+  let entryItems: SharedMutablePointer<Int32>
+  let entryCount: Int
+  /// N, the number of items (rows of the item features): WARP draws negatives in 0..<N.
+  let itemCount: Int
+  let maxSampled: Int
+  let k: Int
+  let n: Int
+}
+
+/// The per-example kernels of one Hogwild worker: representations, losses and updates.
+///
+/// Every method reads and writes through unsafe pointers into the worker's own scratch rows
+/// and the shared parameters; nothing allocates, nothing retains, nothing is bounds-checked
+/// (the trainer validated every index before the epoch).
+struct TrainingKernel {
+  let c: TrainingContext
+  /// Scratch: the user representation, the positive and negative item representations, the
+  /// user's gradient direction (d floats each), then WARP-kOS's top-k items and scores.
+  private let userScratch: UnsafeMutablePointer<Float>
+  private let positiveScratch: UnsafeMutablePointer<Float>
+  private let negativeScratch: UnsafeMutablePointer<Float>
+  private let gradientScratch: UnsafeMutablePointer<Float>
+  private let topItems: UnsafeMutablePointer<Int32>
+  private let topScores: UnsafeMutablePointer<Float>
+
+  /// The most draws WARP makes per example, counting draws rejected as the user's own items.
+  private let warpDrawLimit: Int
+  /// The most draws BPR makes to find a negative before skipping the example.
+  private static let bprDrawLimit = 1000
+  /// The WARP loss cap, as LightFM.
+  private static let maxLoss: Float = 10
+
+  /// Runs `body` with a kernel whose scratch lives for the call.
+  static func withKernel<R>(_ c: TrainingContext, _ body: (TrainingKernel) -> R) -> R {
+    let floats = UnsafeMutablePointer<Float>.allocate(capacity: 4 * c.d + max(c.k, 1))
+    let items = UnsafeMutablePointer<Int32>.allocate(capacity: max(c.k, 1))
+    floats.initialize(repeating: 0, count: 4 * c.d + max(c.k, 1))
+    items.initialize(repeating: 0, count: max(c.k, 1))
+    defer {
+      floats.deallocate()
+      items.deallocate()
+    }
+    let kernel = TrainingKernel(c: c, scratch: floats, items: items)
+    return body(kernel)
+  }
+
+  private init(c: TrainingContext, scratch: UnsafeMutablePointer<Float>, items: UnsafeMutablePointer<Int32>) {
+    self.c = c
+    userScratch = scratch
+    positiveScratch = scratch + c.d
+    negativeScratch = scratch + 2 * c.d
+    gradientScratch = scratch + 3 * c.d
+    topScores = scratch + 4 * c.d
+    topItems = items
+    warpDrawLimit = c.maxSampled * 100
+  }
+
+  // MARK: - Epoch chunk
+
+  /// Trains on `examples[range]` in order with this worker's generator.
+  ///
+  /// - Complexity: O(range.count · (features per row) · d) for logistic and BPR; WARP adds up to
+  ///   `maxSampled` negative scores per example, WARP-kOS `n` positive scores.
+  func train(
+    _ examples: UnsafePointer<TrainingExample>, _ range: Range<Int>, rng: inout TrainingRNG
+  ) {
+    switch c.loss {
+    case .logistic:
+      for e in range { logistic(examples[e]) }
+    case .bpr:
+      for e in range { bpr(examples[e], rng: &rng) }
+    case .warp:
+      for e in range { warp(examples[e], rng: &rng) }
+    case .warpKOS:
+      for e in range { warpKOS(user: Int(examples[e].user), rng: &rng) }
+    }
+  }
+
+  // MARK: - Representations
+
+  /// p = Σ_f x_f E_f and b = Σ_f x_f β_f over the stored features of `row`.
+  ///
+  /// A row holding a single feature of value 1 (identity features) is returned as a pointer
+  /// into the embeddings, without a copy; otherwise the sum is built in `scratch`. An empty row
+  /// gives the zero vector and bias 0.
+  /// - Complexity: O((features in the row)·d).
+  @inline(__always)
+  private func representation(
+    _ rows: SparseRows, _ side: ParameterSide, _ row: Int, _ scratch: UnsafeMutablePointer<Float>
+  ) -> (vector: UnsafePointer<Float>, bias: Float) {
+    let d = c.d
+    let lo = rows.rowPointers.base[row]
+    let hi = rows.rowPointers.base[row + 1]
+    if hi - lo == 1 && rows.values.base[lo] == 1 {
+      let f = Int(rows.columns.base[lo])
+      return (UnsafePointer(side.embeddings.base + f * d), side.biases.base[f])
+    }
+    scratch.update(repeating: 0, count: d)
+    var bias: Float = 0
+    for n in lo..<hi {
+      let f = Int(rows.columns.base[n])
+      let x = rows.values.base[n]
+      Vector.axpy(x, side.embeddings.base + f * d, scratch, d)
+      bias += x * side.biases.base[f]
+    }
+    return (UnsafePointer(scratch), bias)
+  }
+
+  // MARK: - Updates
+
+  /// Applies the representation gradient `coef·v` (and bias gradient `biasGradient`) to every
+  /// feature of `row`, each scaled by its feature value.
+  @inline(__always)
+  private func apply(
+    _ rows: SparseRows, _ side: ParameterSide, _ row: Int,
+    direction v: UnsafePointer<Float>, coef: Float, biasGradient: Float?
+  ) {
+    let d = c.d
+    let lo = rows.rowPointers.base[row]
+    let hi = rows.rowPointers.base[row + 1]
+    for n in lo..<hi {
+      let f = Int(rows.columns.base[n])
+      let x = rows.values.base[n]
+      let at = f * d
+      c.optimiser.updateRow(
+        side.embeddings.base + at, gradients: side.embeddingGradients.base + at,
+        momentum: side.embeddingMomentum.base + at, direction: v, coef: coef * x,
+        alpha: side.alpha, d: d)
+      if let b = biasGradient {
+        c.optimiser.step(
+          &side.biases.base[f], &side.biasGradients.base[f], &side.biasMomentum.base[f],
+          gradient: b * x, alpha: side.alpha)
+      }
+    }
+  }
+
+  /// The pairwise step for a positive i and a negative j with loss scale L (BPR, WARP, kOS):
+  ///
+  /// ```
+  /// ∂/∂q_i = −L·p_u   ∂/∂q_j = +L·p_u   ∂/∂p_u = L·(q_j − q_i)   ∂/∂b_i = −L   ∂/∂b_j = +L
+  /// ```
+  ///
+  /// The user bias cancels in s(u,i) − s(u,j) and is left alone (LightFM pushes it by +L).
+  @inline(__always)
+  private func pairwiseUpdate(
+    user u: Int, positive i: Int, negative j: Int,
+    p: UnsafePointer<Float>, qi: UnsafePointer<Float>, qj: UnsafePointer<Float>, loss L: Float
+  ) {
+    // Every gradient uses the representations from before the step: the user direction is
+    // saved first, and p (possibly an alias of the user's row) changes only after the items.
+    Vector.difference(qj, qi, into: gradientScratch, c.d)
+    apply(c.itemRows, c.items, i, direction: p, coef: -L, biasGradient: -L)
+    apply(c.itemRows, c.items, j, direction: p, coef: L, biasGradient: L)
+    apply(c.userRows, c.users, u, direction: gradientScratch, coef: L, biasGradient: nil)
+  }
+
+  // MARK: - Losses
+
+  /// Logistic loss on one interaction: L = w·(σ(s) − y*), y* = 1 for a positive, else 0.
+  ///
+  /// ```
+  /// ∂/∂q_i = L·p_u   ∂/∂p_u = L·q_i   ∂/∂b_u = ∂/∂b_i = L
+  /// ```
+  @inline(__always)
+  private func logistic(_ e: TrainingExample) {
+    let u = Int(e.user)
+    let i = Int(e.item)
+    let (p, bu) = representation(c.userRows, c.users, u, userScratch)
+    let (q, bi) = representation(c.itemRows, c.items, i, positiveScratch)
+    let s = bu + bi + Vector.dot(p, q, c.d)
+    let L = e.weight * (1 / (1 + exp(-s)) - e.label)
+    gradientScratch.update(from: q, count: c.d)
+    apply(c.itemRows, c.items, i, direction: p, coef: L, biasGradient: L)
+    apply(c.userRows, c.users, u, direction: gradientScratch, coef: L, biasGradient: L)
+  }
+
+  /// BPR (Rendle et al. 2009): L = w·(1 − σ(s_ui − s_uj)) for a negative j drawn as the item
+  /// of a uniformly random stored entry (popularity-proportional), redrawn while it is one of
+  /// the user's items; after `bprDrawLimit` failed draws the example is skipped.
+  @inline(__always)
+  private func bpr(_ e: TrainingExample, rng: inout TrainingRNG) {
+    let u = Int(e.user)
+    var j: Int32 = -1
+    for _ in 0..<Self.bprDrawLimit {
+      let candidate = c.entryItems.base[rng.below(c.entryCount)]
+      if !c.known.contains(row: u, column: candidate) {
+        j = candidate
+        break
+      }
+    }
+    guard j >= 0 else { return }
+    let i = Int(e.item)
+    let (p, _) = representation(c.userRows, c.users, u, userScratch)
+    let (qi, bi) = representation(c.itemRows, c.items, i, positiveScratch)
+    let (qj, bj) = representation(c.itemRows, c.items, Int(j), negativeScratch)
+    let difference = bi - bj + Vector.dot(p, qi, c.d) - Vector.dot(p, qj, c.d)
+    let L = e.weight / (1 + exp(difference))
+    pairwiseUpdate(user: u, positive: i, negative: Int(j), p: p, qi: qi, qj: qj, loss: L)
+  }
+
+  /// WARP (Weston et al. 2011) for user u and positive i.
+  ///
+  /// Draws j uniformly in 0..<N, skipping the user's own items, until s_uj > s_ui − 1 or
+  /// `maxSampled` negatives were scored. On a violation after n scored negatives:
+  ///
+  /// ```
+  /// L = min(10, w·ln(max(1, ⌊(N − 1)/n⌋)))
+  /// ```
+  @inline(__always)
+  private func warp(_ e: TrainingExample, rng: inout TrainingRNG) {
+    let u = Int(e.user)
+    let i = Int(e.item)
+    let (p, bu) = representation(c.userRows, c.users, u, userScratch)
+    let (qi, bi) = representation(c.itemRows, c.items, i, positiveScratch)
+    let positiveScore = bu + bi + Vector.dot(p, qi, c.d)
+    guard let (j, qj, sampled) = sampleViolator(
+      user: u, p: p, bu: bu, positiveScore: positiveScore, rng: &rng)
+    else { return }
+    let rank = max(1, (c.itemCount - 1) / sampled)
+    let L = min(Self.maxLoss, e.weight * log(Float(rank)))
+    pairwiseUpdate(user: u, positive: i, negative: j, p: p, qi: qi, qj: qj, loss: L)
+  }
+
+  /// WARP's negative search: the first non-positive j with s_uj > s_ui − 1, its representation
+  /// and the number of negatives scored, or nil when none is found within `maxSampled`.
+  @inline(__always)
+  private func sampleViolator(
+    user u: Int, p: UnsafePointer<Float>, bu: Float, positiveScore: Float,
+    rng: inout TrainingRNG
+  ) -> (Int, UnsafePointer<Float>, Int)? {
+    var sampled = 0
+    var draws = 0
+    while sampled < c.maxSampled && draws < warpDrawLimit {
+      draws += 1
+      let j = rng.below(c.itemCount)
+      if c.known.contains(row: u, column: Int32(truncatingIfNeeded: j)) { continue }
+      sampled += 1
+      let (qj, bj) = representation(c.itemRows, c.items, j, negativeScratch)
+      if bu + bj + Vector.dot(p, qj, c.d) > positiveScore - 1 { return (j, qj, sampled) }
+    }
+    return nil
+  }
+
+  /// k-OS WARP (Weston et al. 2013): draw min(n, |P_u|) of the user's positives with
+  /// replacement, take the k-th highest scored as the positive, then the WARP step with
+  ///
+  /// ```
+  /// L = min(10, ln(max(1, ⌊(N − |P_u|)/n⌋)))
+  /// ```
+  @inline(__always)
+  private func warpKOS(user u: Int, rng: inout TrainingRNG) {
+    let lo = c.positives.rowPointers.base[u]
+    let count = c.positives.rowPointers.base[u + 1] - lo
+    guard count > 0 else { return }
+    let (p, bu) = representation(c.userRows, c.users, u, userScratch)
+    let draws = min(c.n, count)
+    let kth = min(c.k, draws)
+    // Keep the kth highest scores seen so far, sorted descending.
+    var kept = 0
+    for _ in 0..<draws {
+      let item = c.positives.columns.base[lo + rng.below(count)]
+      let (q, b) = representation(c.itemRows, c.items, Int(item), positiveScratch)
+      let score = bu + b + Vector.dot(p, q, c.d)
+      if kept == kth && score <= topScores[kth - 1] { continue }
+      var slot = kept < kth ? kept : kth - 1
+      if kept < kth { kept += 1 }
+      while slot > 0 && topScores[slot - 1] < score {
+        topScores[slot] = topScores[slot - 1]
+        topItems[slot] = topItems[slot - 1]
+        slot -= 1
+      }
+      topScores[slot] = score
+      topItems[slot] = item
+    }
+    let i = Int(topItems[kth - 1])
+    let positiveScore = topScores[kth - 1]
+    let (qi, _) = representation(c.itemRows, c.items, i, positiveScratch)
+    guard let (j, qj, sampled) = sampleViolator(
+      user: u, p: p, bu: bu, positiveScore: positiveScore, rng: &rng)
+    else { return }
+    let rank = max(1, (c.itemCount - count) / sampled)
+    let L = min(Self.maxLoss, log(Float(rank)))
+    pairwiseUpdate(user: u, positive: i, negative: j, p: p, qi: qi, qj: qj, loss: L)
+  }
+}
+
+// MARK: - Small vector kernels
+
+/// Eight-lane SIMD kernels on contiguous `Float` rows for the training loop (d is small and
+/// rarely a multiple of 16, so eight lanes and a scalar tail fit better than sixteen).
+enum Vector {
+  /// Σ x[c]·y[c].
+  @inline(__always)
+  static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Float {
+    var acc = SIMD8<Float>()
+    var c = 0
+    while c + 8 <= n {
+      acc += load(x + c) * load(y + c)
+      c += 8
+    }
+    var total = acc.sum()
+    while c < n {
+      total += x[c] * y[c]
+      c += 1
+    }
+    return total
+  }
+
+  /// y[c] += a·x[c].
+  @inline(__always)
+  static func axpy(
+    _ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int
+  ) {
+    let va = SIMD8<Float>(repeating: a)
+    var c = 0
+    while c + 8 <= n {
+      store(load(y + c) + va * load(x + c), y + c)
+      c += 8
+    }
+    while c < n {
+      y[c] += a * x[c]
+      c += 1
+    }
+  }
+
+  /// out[c] = x[c] − y[c].
+  @inline(__always)
+  static func difference(
+    _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>,
+    _ n: Int
+  ) {
+    var c = 0
+    while c + 8 <= n {
+      store(load(x + c) - load(y + c), out + c)
+      c += 8
+    }
+    while c < n {
+      out[c] = x[c] - y[c]
+      c += 1
+    }
+  }
+
+  @inline(__always)
+  static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+  }
+
+  @inline(__always)
+  static func load(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+  }
+
+  @inline(__always)
+  static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+  }
+}

@@ -1,0 +1,61 @@
+/// The random number generator of training: xoshiro256** seeded through SplitMix64.
+///
+/// Blackman & Vigna 2018, "Scrambled linear pseudorandom number generators". It is small (32
+/// bytes of state), fast, and fully determined by its seed, so that one thread plus a fixed seed
+/// reproduces a fit bit for bit. The model owns one generator; it shuffles, initialises new
+/// parameters and seeds one private generator per Hogwild worker and epoch.
+struct TrainingRNG: RandomNumberGenerator, Sendable, Equatable {
+  private var s0: UInt64
+  private var s1: UInt64
+  private var s2: UInt64
+  private var s3: UInt64
+
+  /// A generator whose whole state is derived from `seed` with SplitMix64 (Steele et al. 2014).
+  init(seed: UInt64) {
+    var x = seed
+    func splitMix() -> UInt64 {
+      x &+= 0x9E37_79B9_7F4A_7C15
+      var z = x
+      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+      return z ^ (z >> 31)
+    }
+    s0 = splitMix()
+    s1 = splitMix()
+    s2 = splitMix()
+    s3 = splitMix()
+  }
+
+  @inline(__always)
+  mutating func next() -> UInt64 {
+    let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
+    let t = s1 << 17
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = s3 << 45 | s3 >> 19
+    return result
+  }
+
+  /// A value in `0..<n` by the multiply-high method (Lemire 2019); the bias is at most n/2⁶⁴.
+  ///
+  /// - Precondition: `n > 0` (callers check; not re-checked in the hot loop).
+  @inline(__always)
+  mutating func below(_ n: Int) -> Int {
+    Int(truncatingIfNeeded: next().multipliedFullWidth(by: UInt64(truncatingIfNeeded: n)).high)
+  }
+
+  /// Shuffles `buffer` in place (Fisher–Yates).
+  ///
+  /// - Complexity: O(count).
+  mutating func shuffle<T>(_ buffer: UnsafeMutableBufferPointer<T>) {
+    var i = buffer.count
+    while i > 1 {
+      let j = below(i)
+      i -= 1
+      buffer.swapAt(i, j)
+    }
+  }
+}

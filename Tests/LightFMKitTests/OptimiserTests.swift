@@ -1,0 +1,99 @@
+import XCTest
+
+@testable import LightFMKit
+
+/// Single optimiser steps computed by hand, for the SIMD row path and the scalar path.
+final class OptimiserTests: XCTestCase {
+  func optimiser(_ schedule: LearningSchedule) -> Optimiser {
+    Optimiser(schedule: schedule, learningRate: 0.1, rho: 0.9, epsilon: 1e-6)
+  }
+
+  func testAdagradScalarStepByHand() {
+    var theta: Float = 0.5
+    var g: Float = 1
+    var unused: Float = 0
+    optimiser(.adagrad).step(&theta, &g, &unused, gradient: 0.2, alpha: 0)
+    // η = 0.1 / √1; θ = 0.5 − 0.1·0.2; G = 1 + 0.04
+    XCTAssertEqual(theta, 0.48, accuracy: 1e-7)
+    XCTAssertEqual(g, 1.04, accuracy: 1e-7)
+    optimiser(.adagrad).step(&theta, &g, &unused, gradient: 0.2, alpha: 0)
+    XCTAssertEqual(theta, 0.48 - 0.1 / Float(1.04).squareRoot() * 0.2, accuracy: 1e-7)
+  }
+
+  func testAdadeltaScalarStepByHand() {
+    var theta: Float = 0.5
+    var a: Float = 0
+    var dd: Float = 0
+    optimiser(.adadelta).step(&theta, &a, &dd, gradient: 0.2, alpha: 0)
+    // A = 0.1·0.04; η = √(0 + ε)/√(A + ε); Δ = η·0.2; D = 0.1·Δ²
+    let aa: Float = 0.004
+    let eta = Float(1e-6).squareRoot() / (aa + 1e-6).squareRoot()
+    XCTAssertEqual(a, aa, accuracy: 1e-9)
+    XCTAssertEqual(theta, 0.5 - eta * 0.2, accuracy: 1e-7)
+    XCTAssertEqual(dd, 0.1 * (eta * 0.2) * (eta * 0.2), accuracy: 1e-12)
+  }
+
+  func testL2ShrinksWithTheStepsRateAndClampsAtZero() {
+    var theta: Float = 0.5
+    var g: Float = 1
+    var unused: Float = 0
+    optimiser(.adagrad).step(&theta, &g, &unused, gradient: 0.2, alpha: 0.5)
+    // θ·(1 − η·α) − η·g = 0.5·0.95 − 0.02
+    XCTAssertEqual(theta, 0.455, accuracy: 1e-7)
+    theta = 0.5
+    g = 1
+    optimiser(.adagrad).step(&theta, &g, &unused, gradient: 0.2, alpha: 1e6)
+    XCTAssertEqual(theta, -0.02, accuracy: 1e-7, "the shrink factor is clamped at 0")
+  }
+
+  /// The eight-lane row update equals the scalar update element by element (d = 11: one SIMD
+  /// block and a scalar tail).
+  func testRowUpdateMatchesScalarSteps() {
+    let d = 11
+    for schedule in LearningSchedule.allCases {
+      for alpha: Float in [0, 0.3] {
+        let o = optimiser(schedule)
+        var theta = (0..<d).map { Float($0) * 0.1 - 0.4 }
+        var acc = (0..<d).map { 1 + Float($0) * 0.05 }
+        var mom = (0..<d).map { Float($0) * 0.01 }
+        let v = (0..<d).map { Float($0 % 4) - 1.5 }
+        var expectedTheta = theta
+        var expectedAcc = acc
+        var expectedMom = mom
+        for c in 0..<d {
+          o.step(
+            &expectedTheta[c], &expectedAcc[c], &expectedMom[c], gradient: 0.7 * v[c],
+            alpha: alpha)
+        }
+        theta.withUnsafeMutableBufferPointer { t in
+          acc.withUnsafeMutableBufferPointer { a in
+            mom.withUnsafeMutableBufferPointer { m in
+              v.withUnsafeBufferPointer { vv in
+                o.updateRow(
+                  t.baseAddress!, gradients: a.baseAddress!, momentum: m.baseAddress!,
+                  direction: vv.baseAddress!, coef: 0.7, alpha: alpha, d: d)
+              }
+            }
+          }
+        }
+        for c in 0..<d {
+          XCTAssertEqual(theta[c], expectedTheta[c], accuracy: 1e-6, "\(schedule) θ[\(c)]")
+          XCTAssertEqual(acc[c], expectedAcc[c], accuracy: 1e-6, "\(schedule) G[\(c)]")
+          XCTAssertEqual(mom[c], expectedMom[c], accuracy: 1e-6, "\(schedule) D[\(c)]")
+        }
+      }
+    }
+  }
+
+  func testRNGIsDeterministicAndBelowStaysInRange() {
+    var a = TrainingRNG(seed: 7)
+    var b = TrainingRNG(seed: 7)
+    var c = TrainingRNG(seed: 8)
+    let xs = (0..<100).map { _ in a.next() }
+    XCTAssertEqual(xs, (0..<100).map { _ in b.next() })
+    XCTAssertNotEqual(xs, (0..<100).map { _ in c.next() })
+    var counts = [Int](repeating: 0, count: 7)
+    for _ in 0..<70_000 { counts[a.below(7)] += 1 }
+    for n in counts { XCTAssertEqual(Double(n), 10_000, accuracy: 500) }
+  }
+}
