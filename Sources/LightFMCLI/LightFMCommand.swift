@@ -7,6 +7,11 @@ struct LightFMCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "lightfm",
     abstract: "Train, evaluate and serve LightFM-style hybrid recommenders on the CPU.",
-    subcommands: []
+    discussion: """
+      Start with `lightfm demo`. Data files are delimited text (tab, comma, '|' or '::') or \
+      scipy .npz sparse matrices; models are .lfm files written by `lightfm fit`. Progress and \
+      notes go to standard error; results to standard output.
+      """,
+    subcommands: [Fit.self, Evaluate.self, Recommend.self, Similar.self, Export.self, Demo.self]
   )
 }

@@ -249,7 +249,26 @@ public enum DelimitedText {
       records: records)
   }
 
-  // MARK: - Id lists
+  // MARK: - Raw rows and id lists
+
+  /// Reads every line's fields as written (no header detection, no number parsing), for files
+  /// such as name lists (`id|name|...`, MovieLens `u.item`).
+  ///
+  /// - Throws: `LightFMError` with file and line for an empty or binary file.
+  public static func readRows(
+    from url: URL, delimiter: Delimiter? = nil
+  ) throws -> [(fields: [String], line: Int)] {
+    try parseRows(try readFileBytes(url), file: url.path, delimiter: delimiter)
+  }
+
+  /// Parses the bytes of a delimited file into fields per line; `file` names it in errors.
+  public static func parseRows(
+    _ bytes: [UInt8], file: String, delimiter: Delimiter? = nil
+  ) throws -> [(fields: [String], line: Int)] {
+    let text = try TextFile(bytes: bytes, file: file, expecting: "delimited lines")
+    let delimiter = delimiter ?? text.detectDelimiter()
+    return text.lines.map { (text.fields(of: $0, delimiter: delimiter), $0.number) }
+  }
 
   /// Reads one id per line (the first field when a line has several); `#` lines are skipped.
   ///
@@ -259,12 +278,9 @@ public enum DelimitedText {
   }
 
   /// Parses the bytes of an id list; `file` names it in errors.
-  public static func parseIDs(_ bytes: [UInt8], file: String) throws -> [(id: String, line: Int)] {
-    let text = try TextFile(bytes: bytes, file: file, expecting: "one id per line")
-    let delimiter = text.detectDelimiter()
-    return text.lines.map { line in
-      (text.fields(of: line, delimiter: delimiter)[0], line.number)
-    }
+  public static func parseIDs(_ bytes: [UInt8], file: String) throws -> [(id: String, line: Int)]
+  {
+    try parseRows(bytes, file: file).map { ($0.fields[0], $0.line) }
   }
 }
 

@@ -1,0 +1,154 @@
+import ArgumentParser
+import Foundation
+import LightFMKit
+
+/// `lightfm evaluate`: ranking metrics of a saved model on held-out interactions.
+struct Evaluate: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Print precision@k, recall@k, AUC, reciprocal rank and NDCG@k on test interactions.",
+    discussion: """
+      Every test interaction is ranked among the items the user did not train on (LightFM's \
+      predict_rank; pass --train to leave the training items out). Metrics are means over the \
+      users with test interactions. Test lines whose user or item the model does not know are \
+      skipped, with a note on standard error.
+      """)
+
+  @OptionGroup var model: ModelInput
+
+  @Option(
+    name: .long, help: ArgumentHelp("The test interactions (text or .npz).", valueName: "file"))
+  var test: String
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "The training interactions, left out of the ranking (text or .npz).", valueName: "file"))
+  var train: String?
+
+  @Option(name: .customLong("k"), help: ArgumentHelp("The cut-off k.", valueName: "k"))
+  var k: Int = 10
+
+  @OptionGroup var ratings: RatingOptions
+
+  @Flag(name: .long, help: "Print one JSON object instead of text.")
+  var json = false
+
+  @OptionGroup var threads: ThreadOptions
+
+  func validate() throws {
+    if k < 1 { throw ValidationError("--k must be at least 1") }
+  }
+
+  func run() throws {
+    let loaded = try model.load()
+    let report = try EvaluationReport.compute(
+      loaded, test: test, train: train, k: k, minRating: ratings.minRating,
+      threads: threads.count)
+    print(json ? report.json : report.text)
+  }
+}
+
+/// The metrics `evaluate` and `demo` print.
+struct EvaluationReport {
+  var k: Int
+  var precision: Double
+  var recall: Double
+  var auc: Double
+  var reciprocalRank: Double
+  var ndcg: Double
+  /// Users with at least one test interaction.
+  var users: Int
+  var testInteractions: Int
+  var skippedInteractions: Int
+
+  static func compute(
+    _ loaded: LoadedModel, test: String, train: String?, k: Int, minRating: Float?,
+    threads: Int
+  ) throws -> EvaluationReport {
+    let testMatrix = try knownMatrix(
+      test, role: "test", dataset: loaded.dataset, minRating: minRating)
+    let trainMatrix = try train.map {
+      try knownMatrix($0, role: "train", dataset: loaded.dataset, minRating: minRating).matrix
+    }
+    guard testMatrix.matrix.nnz > 0 else {
+      throw LightFMError.invalidData(
+        "\(test): no test interactions the model knows"
+          + (minRating.map { " with a rating of at least \($0)" } ?? ""))
+    }
+    var report = try compute(
+      loaded.model, test: testMatrix.matrix, train: trainMatrix, k: k,
+      userFeatures: loaded.userFeatures, itemFeatures: loaded.itemFeatures, threads: threads)
+    report.skippedInteractions = testMatrix.skipped
+    return report
+  }
+
+  /// Ranks once, then derives every metric from the ranks.
+  static func compute(
+    _ model: LightFM, test: COOMatrix, train: COOMatrix?, k: Int,
+    userFeatures: CSRMatrix?, itemFeatures: CSRMatrix?, threads: Int
+  ) throws -> EvaluationReport {
+    let trainCSR = train?.toCSR()
+    let ranks = try model.predictRank(
+      test, trainInteractions: trainCSR, userFeatures: userFeatures, itemFeatures: itemFeatures,
+      numThreads: threads)
+    func mean(_ values: [Float]) -> Double {
+      values.isEmpty ? .nan : values.reduce(0.0) { $0 + Double($1) } / Double(values.count)
+    }
+    let precision = Evaluation.precisionAtK(ranks: ranks, k: k)
+    return EvaluationReport(
+      k: k, precision: mean(precision),
+      recall: mean(Evaluation.recallAtK(ranks: ranks, k: k)),
+      auc: mean(Evaluation.aucScore(ranks: ranks, trainInteractions: trainCSR)),
+      reciprocalRank: mean(Evaluation.reciprocalRank(ranks: ranks)),
+      ndcg: mean(Evaluation.ndcgAtK(ranks: ranks, k: k)),
+      users: precision.count, testInteractions: ranks.nnz, skippedInteractions: 0)
+  }
+
+  /// Reads an interactions file into a matrix of the model's shape, skipping unknown ids.
+  static func knownMatrix(
+    _ path: String, role: String, dataset: Dataset, minRating: Float?
+  ) throws -> (matrix: COOMatrix, skipped: Int) {
+    let input = try InteractionInput(path: path)
+    let (known, unknown) = knownRecords(try input.positives(minRating: minRating), in: dataset)
+    if let first = unknown.first {
+      Console.note(
+        "evaluate: skipped \(unknown.count) \(role) interaction(s) whose user or item the model "
+          + "does not know (first at \(input.location(first)): user '\(first.user)', item "
+          + "'\(first.item)')")
+    }
+    return (try interactionMatrix(known, dataset: dataset), unknown.count)
+  }
+
+  var text: String {
+    func line(_ label: String, _ value: String) -> String {
+      label.padding(toLength: 20, withPad: " ", startingAt: 0) + value
+    }
+    func f(_ x: Double) -> String { String(format: "%.4f", x) }
+    var lines = [
+      line("precision@\(k)", f(precision)),
+      line("recall@\(k)", f(recall)),
+      line("AUC", f(auc)),
+      line("reciprocal rank", f(reciprocalRank)),
+      line("NDCG@\(k)", f(ndcg)),
+      line("users", "\(users)"),
+      line("test interactions", "\(testInteractions)"),
+    ]
+    if skippedInteractions > 0 { lines.append(line("skipped", "\(skippedInteractions)")) }
+    return lines.joined(separator: "\n")
+  }
+
+  var json: String {
+    let fields: [(String, String)] = [
+      ("k", "\(k)"),
+      ("precision_at_k", jsonNumber(precision)),
+      ("recall_at_k", jsonNumber(recall)),
+      ("auc", jsonNumber(auc)),
+      ("reciprocal_rank", jsonNumber(reciprocalRank)),
+      ("ndcg_at_k", jsonNumber(ndcg)),
+      ("users", "\(users)"),
+      ("test_interactions", "\(testInteractions)"),
+      ("skipped_interactions", "\(skippedInteractions)"),
+    ]
+    return "{" + fields.map { "\(jsonString($0.0)): \($0.1)" }.joined(separator: ", ") + "}"
+  }
+}

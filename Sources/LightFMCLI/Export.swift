@@ -1,0 +1,120 @@
+import ArgumentParser
+import Foundation
+import LightFMKit
+
+/// `lightfm export`: the learned arrays and id lists as `.npy` and text, for Python.
+struct Export: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Write a model's embeddings, biases and id lists as .npy and text files.",
+    discussion: """
+      Writes, into DIR: user_embeddings.npy and item_embeddings.npy (features x d, float32), \
+      user_biases.npy, item_biases.npy and the optimiser state under LightFM's attribute names; \
+      user_representations.npy / item_representations.npy (users or items x d: the embeddings \
+      summed through the feature matrices, as LightFM's get_*_representations) with \
+      user_representation_biases.npy / item_representation_biases.npy; user_ids.txt, \
+      item_ids.txt, user_features.txt and item_features.txt (one per line, in index order); \
+      and model.json (hyper-parameters and shapes). The directory is filled beside DIR and then \
+      renamed into place, so a failed export leaves nothing behind.
+
+      In Python: np.load("DIR/item_embeddings.npy"), and ids = open("DIR/item_ids.txt").read() \
+      .splitlines().
+      """)
+
+  @OptionGroup var model: ModelInput
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "The directory to create (an existing one is replaced only if it holds an earlier export "
+        + "or nothing).",
+      valueName: "dir"))
+  var dir: String
+
+  func run() throws {
+    let loaded = try model.load()
+    let target = URL(fileURLWithPath: dir).standardizedFileURL
+    let fileManager = FileManager.default
+    var isDirectory: ObjCBool = false
+    let exists = fileManager.fileExists(atPath: target.path, isDirectory: &isDirectory)
+    if exists {
+      let contents = isDirectory.boolValue
+        ? (try? fileManager.contentsOfDirectory(atPath: target.path)) ?? [] : []
+      guard isDirectory.boolValue, contents.isEmpty || contents.contains("model.json") else {
+        throw LightFMError(
+          .io,
+          "\(dir): exists and is not an earlier export; give a new directory")
+      }
+    }
+    let staging = target.deletingLastPathComponent().appendingPathComponent(
+      ".\(target.lastPathComponent).export-\(getpid())")
+    try? fileManager.removeItem(at: staging)
+    do {
+      try fileManager.createDirectory(at: staging, withIntermediateDirectories: false)
+    } catch {
+      throw LightFMError(.io, "\(dir): cannot create the directory beside it: \(error)")
+    }
+    do {
+      try write(loaded, into: staging)
+      if exists { try fileManager.removeItem(at: target) }
+      try fileManager.moveItem(at: staging, to: target)
+    } catch {
+      try? fileManager.removeItem(at: staging)
+      if let error = error as? LightFMError { throw error }
+      throw LightFMError(.io, "\(dir): cannot write the export: \(error)")
+    }
+    Console.note("export: wrote \(dir)")
+  }
+
+  func write(_ loaded: LoadedModel, into directory: URL) throws {
+    let model = loaded.model
+    let dataset = loaded.dataset
+    for (name, array) in try model.numpyArrays() {
+      try array.write(to: directory.appendingPathComponent("\(name).npy"))
+    }
+    let d = model.noComponents
+    let users = try model.userRepresentations(features: loaded.userFeatures)
+    let items = try model.itemRepresentations(features: loaded.itemFeatures)
+    let representations: [(String, [Float], Int)] = [
+      ("user", users.embeddings, users.biases.count), ("item", items.embeddings, items.biases.count),
+    ]
+    for (side, embeddings, rows) in representations {
+      try NumpyArray(embeddings, shape: [rows, d]).write(
+        to: directory.appendingPathComponent("\(side)_representations.npy"))
+    }
+    try NumpyArray(users.biases).write(
+      to: directory.appendingPathComponent("user_representation_biases.npy"))
+    try NumpyArray(items.biases).write(
+      to: directory.appendingPathComponent("item_representation_biases.npy"))
+    let lists: [(String, IDMapping)] = [
+      ("user_ids", dataset.userIDs), ("item_ids", dataset.itemIDs),
+      ("user_features", dataset.userFeatureNames), ("item_features", dataset.itemFeatureNames),
+    ]
+    for (name, mapping) in lists {
+      let text = mapping.ids.map { $0 + "\n" }.joined()
+      try AtomicFileWriter.write(
+        Array(text.utf8), to: directory.appendingPathComponent("\(name).txt"))
+    }
+    let fields: [(String, String)] = [
+      ("format", jsonString("lightfm-export-1")),
+      ("loss", jsonString(model.loss.rawValue)),
+      ("learning_schedule", jsonString(model.learningSchedule.rawValue)),
+      ("no_components", "\(d)"),
+      ("learning_rate", jsonNumber(model.learningRate)),
+      ("item_alpha", jsonNumber(model.itemAlpha)),
+      ("user_alpha", jsonNumber(model.userAlpha)),
+      ("max_sampled", "\(model.maxSampled)"),
+      ("k", "\(model.k)"),
+      ("n", "\(model.n)"),
+      ("rho", jsonNumber(model.rho)),
+      ("epsilon", jsonNumber(model.epsilon)),
+      ("users", "\(dataset.userIDs.count)"),
+      ("items", "\(dataset.itemIDs.count)"),
+      ("user_features", "\(dataset.userFeatureNames.count)"),
+      ("item_features", "\(dataset.itemFeatureNames.count)"),
+    ]
+    let json = "{\n" + fields.map { "  \(jsonString($0.0)): \($0.1)" }.joined(separator: ",\n")
+      + "\n}\n"
+    try AtomicFileWriter.write(
+      Array(json.utf8), to: directory.appendingPathComponent("model.json"))
+  }
+}

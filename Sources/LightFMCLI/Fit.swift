@@ -1,0 +1,189 @@
+import ArgumentParser
+import Foundation
+import LightFMKit
+
+/// `lightfm fit`: trains a model on an interactions file and saves it with its mappings.
+struct Fit: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Train a model on an interactions file and save it as a .lfm model file.",
+    discussion: """
+      Interactions are delimited text (tab, comma, '|' or '::', detected; optional header) with \
+      columns user, item, an optional rating or weight and an optional timestamp; ids are \
+      strings. A scipy .npz sparse matrix is accepted instead (row and column indices are the \
+      ids). Every user and item in the file is mapped, whatever its rating.
+
+      Feature files have lines id<sep>feature[:weight]...; each user or item also keeps a \
+      feature of its own (identity), and rows are normalised to sum to 1, as LightFM's Dataset. \
+      An .npz feature matrix is used as given, its row r belonging to the id r.
+
+      Defaults differ from the library's (which follow LightFM): WARP loss, 30 components and \
+      10 epochs suit ranking.
+      """)
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp("The training interactions (text or .npz).", valueName: "file"))
+  var train: String
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp("User features: id<sep>feature[:weight]... lines, or .npz.", valueName: "file"))
+  var userFeatures: String?
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp("Item features: id<sep>feature[:weight]... lines, or .npz.", valueName: "file"))
+  var itemFeatures: String?
+
+  @OptionGroup var ratings: RatingOptions
+
+  @Option(name: .long, help: "The loss: logistic, bpr, warp or warp-kos.")
+  var loss: Loss = .warp
+
+  @Option(name: .long, help: "The learning-rate schedule: adagrad or adadelta.")
+  var schedule: LearningSchedule = .adagrad
+
+  @Option(name: .long, help: ArgumentHelp("Embedding dimension d.", valueName: "n"))
+  var components: Int = 30
+
+  @Option(name: .long, help: ArgumentHelp("Initial learning rate (adagrad).", valueName: "x"))
+  var learningRate: Float = 0.05
+
+  @Option(name: .long, help: ArgumentHelp("Passes over the training data.", valueName: "n"))
+  var epochs: Int = 10
+
+  @Option(name: .long, help: ArgumentHelp("L2 penalty on user features.", valueName: "x"))
+  var userAlpha: Float = 0
+
+  @Option(name: .long, help: ArgumentHelp("L2 penalty on item features.", valueName: "x"))
+  var itemAlpha: Float = 0
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp("WARP: most negatives sampled per positive.", valueName: "n"))
+  var maxSampled: Int = 10
+
+  @Option(
+    name: .customLong("kos-k"),
+    help: ArgumentHelp("WARP-kOS: the k-th highest scored positive is used.", valueName: "k"))
+  var kosK: Int = 5
+
+  @Option(
+    name: .customLong("kos-n"),
+    help: ArgumentHelp("WARP-kOS: positives sampled per example.", valueName: "n"))
+  var kosN: Int = 10
+
+  @Option(name: .long, help: ArgumentHelp("Adadelta's decay rho.", valueName: "x"))
+  var rho: Float = 0.95
+
+  @Option(name: .long, help: ArgumentHelp("Adadelta's epsilon.", valueName: "x"))
+  var epsilon: Float = 1e-6
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Random seed; with --threads 1 training is reproducible bit for bit (default: random).",
+      valueName: "n"))
+  var seed: UInt64?
+
+  @OptionGroup var threads: ThreadOptions
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Where to write the model (.lfm); written whole or not at all.", valueName: "file"))
+  var model: String
+
+  func validate() throws {
+    if components < 1 { throw ValidationError("--components must be at least 1") }
+    if epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+    if !(learningRate.isFinite && learningRate > 0) {
+      throw ValidationError("--learning-rate must be a finite number > 0")
+    }
+    if !(userAlpha.isFinite && userAlpha >= 0) || !(itemAlpha.isFinite && itemAlpha >= 0) {
+      throw ValidationError("--user-alpha and --item-alpha must be finite numbers >= 0")
+    }
+    if maxSampled < 1 { throw ValidationError("--max-sampled must be at least 1") }
+    if kosK < 1 || kosN < 1 { throw ValidationError("--kos-k and --kos-n must be at least 1") }
+    if !(rho > 0 && rho < 1) { throw ValidationError("--rho must be in (0, 1)") }
+    if !(epsilon.isFinite && epsilon > 0) { throw ValidationError("--epsilon must be > 0") }
+  }
+
+  func run() throws {
+    let started = Date()
+    let data = try TrainingData.load(
+      train: train, userFeatures: userFeatures, itemFeatures: itemFeatures,
+      minRating: ratings.minRating)
+    let shape = data.dataset.interactionsShape
+    Console.note(
+      "fit: \(shape.rows) users, \(shape.columns) items, \(data.interactions.nnz) positives "
+        + "(\(data.dataset.userFeatureNames.count) user and \(data.dataset.itemFeatureNames.count) "
+        + "item features)")
+    var estimator = LightFM(
+      noComponents: components, k: kosK, n: kosN, learningSchedule: schedule, loss: loss,
+      learningRate: learningRate, rho: rho, epsilon: epsilon, itemAlpha: itemAlpha,
+      userAlpha: userAlpha, maxSampled: maxSampled, randomState: seed)
+    try estimator.validateHyperParameters()
+    try Trainer.train(
+      &estimator, data: data, epochs: epochs, threads: threads.count, label: "fit")
+    try estimator.save(
+      to: URL(fileURLWithPath: model), dataset: data.dataset,
+      userFeatures: data.userFeatures, itemFeatures: data.itemFeatures)
+    Console.note(
+      "fit: wrote \(model) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
+  }
+}
+
+/// Interactions and features read from files and mapped through one `Dataset`.
+struct TrainingData {
+  var dataset: Dataset
+  /// 1 at each positive (user, item).
+  var interactions: COOMatrix
+  /// The sample weight of each positive, same coordinates.
+  var weights: COOMatrix
+  /// `nil` for identity features.
+  var userFeatures: CSRMatrix?
+  var itemFeatures: CSRMatrix?
+
+  static func load(
+    train: String, userFeatures: String?, itemFeatures: String?, minRating: Float?
+  ) throws -> TrainingData {
+    let input = try InteractionInput(path: train)
+    let positives = try input.positives(minRating: minRating)
+    guard !positives.isEmpty else {
+      throw LightFMError.invalidData(
+        "\(train): no positive interactions"
+          + (minRating.map { " with a rating of at least \($0)" } ?? ""))
+    }
+    let userInput = try userFeatures.map { try FeatureInput(path: $0) }
+    let itemInput = try itemFeatures.map { try FeatureInput(path: $0) }
+
+    // Ids in order of first appearance: the interactions, then ids only in feature files.
+    var users = IDMapping()
+    var items = IDMapping()
+    for r in input.records {
+      users.insert(r.user)
+      items.insert(r.item)
+    }
+    for id in userInput?.ids ?? [] { users.insert(id) }
+    for id in itemInput?.ids ?? [] { items.insert(id) }
+
+    var dataset = Dataset(
+      userIdentityFeatures: !(userInput?.isMatrix ?? false),
+      itemIdentityFeatures: !(itemInput?.isMatrix ?? false))
+    do {
+      try dataset.fit(
+        users: users.ids, items: items.ids,
+        userFeatures: userInput?.featureNames ?? [], itemFeatures: itemInput?.featureNames ?? [])
+    } catch let error as LightFMError {
+      let files = [train, userFeatures, itemFeatures].compactMap { $0 }.joined(separator: ", ")
+      throw LightFMError(error.kind, "\(files): \(error.message)")
+    }
+    let (interactions, weights) = try dataset.buildInteractions(
+      positives.lazy.map { ($0.user, $0.item, $0.value ?? 1) })
+    return TrainingData(
+      dataset: dataset, interactions: interactions, weights: weights,
+      userFeatures: try userInput?.matrix(side: "user", dataset: dataset),
+      itemFeatures: try itemInput?.matrix(side: "item", dataset: dataset))
+  }
+}

@@ -1,0 +1,207 @@
+import Foundation
+import LightFMKit
+
+/// Whether a file is a zip archive (a scipy `.npz`), judged by its first bytes, not its name.
+func isZipArchive(_ path: String) -> Bool {
+  guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+  defer { try? handle.close() }
+  let head = handle.readData(ofLength: 4)
+  return [UInt8](head) == [0x50, 0x4B, 0x03, 0x04]
+}
+
+// MARK: - Interactions
+
+/// An interactions file as read: delimited text, or a scipy sparse matrix whose row and column
+/// indices are the user and item ids.
+struct InteractionInput {
+  let path: String
+  let isMatrix: Bool
+  /// One record per line (text) or stored entry (matrix; `line` is the 1-based entry number).
+  let records: [InteractionRecord]
+  /// Whether the records carry a third column (always true for a matrix: its values).
+  let hasValues: Bool
+
+  init(path: String) throws {
+    self.path = path
+    if isZipArchive(path) {
+      let matrix = try NPZ.readSparseMatrix(from: URL(fileURLWithPath: path))
+      isMatrix = true
+      hasValues = true
+      records = (0..<matrix.nnz).map { n in
+        let e = matrix[entry: n]
+        return InteractionRecord(
+          user: String(e.row), item: String(e.column), value: e.value, line: n + 1)
+      }
+    } else {
+      let file = try DelimitedText.readInteractions(from: URL(fileURLWithPath: path))
+      isMatrix = false
+      hasValues = file.columnCount >= 3
+      records = file.records
+    }
+  }
+
+  /// Where a record came from, for messages: `file:line` or `file: entry n`.
+  func location(_ record: InteractionRecord) -> String {
+    isMatrix ? "\(path): entry \(record.line)" : "\(path):\(record.line)"
+  }
+
+  /// The (user, item, weight) triples to train or evaluate on.
+  ///
+  /// With `minRating`, the third column is a rating: lines rated at least `minRating` are kept
+  /// with weight 1, the others dropped. Without it, the third column (if any) is the weight.
+  /// - Throws: `LightFMError` when `minRating` is given but there is no rating column, or a
+  ///   weight is negative (naming the file and line).
+  func positives(minRating: Float?) throws -> [InteractionRecord] {
+    if let minRating {
+      guard hasValues else {
+        throw LightFMError(
+          .parse,
+          "\(path): --min-rating needs a rating in the third column, but the lines have only "
+            + "user and item")
+      }
+      return records.compactMap { r in
+        guard let v = r.value, v >= minRating else { return nil }
+        var kept = r
+        kept.value = 1
+        return kept
+      }
+    }
+    return try records.map { r in
+      var kept = r
+      let weight = r.value ?? 1
+      guard weight >= 0 else {
+        throw LightFMError(
+          .parse,
+          "\(location(r)): weight \(weight) is negative: weights must be >= 0 (pass --min-rating "
+            + "to read the third column as ratings)")
+      }
+      kept.value = weight
+      return kept
+    }
+  }
+}
+
+/// Splits records into those whose user and item the dataset knows and the rest.
+func knownRecords(
+  _ records: [InteractionRecord], in dataset: Dataset
+) -> (known: [InteractionRecord], unknown: [InteractionRecord]) {
+  var known: [InteractionRecord] = []
+  var unknown: [InteractionRecord] = []
+  known.reserveCapacity(records.count)
+  for r in records {
+    if dataset.userIDs.contains(r.user) && dataset.itemIDs.contains(r.item) {
+      known.append(r)
+    } else {
+      unknown.append(r)
+    }
+  }
+  return (known, unknown)
+}
+
+/// Builds a `users × items` matrix of the dataset's shape from known records (weights summed).
+func interactionMatrix(_ records: [InteractionRecord], dataset: Dataset) throws -> COOMatrix {
+  try dataset.buildInteractions(records.lazy.map { ($0.user, $0.item, $0.value ?? 1) }).weights
+}
+
+// MARK: - Features
+
+/// A feature file as read: `id<sep>feature[:weight]...` text, or a scipy sparse matrix used as
+/// the feature matrix itself (row r is the user or item whose id is `r`).
+enum FeatureInput {
+  case text(FeatureFile)
+  case matrix(COOMatrix, path: String)
+
+  init(path: String) throws {
+    if isZipArchive(path) {
+      self = .matrix(try NPZ.readSparseMatrix(from: URL(fileURLWithPath: path)), path: path)
+    } else {
+      self = .text(try DelimitedText.readFeatures(from: URL(fileURLWithPath: path)))
+    }
+  }
+
+  var isMatrix: Bool {
+    if case .matrix = self { return true }
+    return false
+  }
+
+  /// The ids named in the file, in order of first appearance (matrix rows are `0..<rows`).
+  var ids: [String] {
+    switch self {
+    case .text(let file):
+      var seen = Set<String>()
+      return file.records.map(\.id).filter { seen.insert($0).inserted }
+    case .matrix(let m, _):
+      return (0..<m.shape.rows).map(String.init)
+    }
+  }
+
+  /// The feature names, in order of first appearance (matrix columns are `feature_<j>`).
+  var featureNames: [String] {
+    switch self {
+    case .text(let file):
+      var seen = Set<String>()
+      return file.records.flatMap { $0.features.map(\.name) }.filter { seen.insert($0).inserted }
+    case .matrix(let m, _):
+      return (0..<m.shape.columns).map { "feature_\($0)" }
+    }
+  }
+
+  /// The feature matrix for the dataset's users (or items) on `side`.
+  ///
+  /// Text rows are built with the dataset (identity features first, rows normalised to sum to 1,
+  /// as LightFM's `Dataset`). A matrix is used as given, its row r placed at the id `r`.
+  func matrix(side: String, dataset: Dataset) throws -> CSRMatrix {
+    switch self {
+    case .text(let file):
+      let rows = file.records.map { r in (r.id, r.features.map { ($0.name, $0.weight) }) }
+      do {
+        return side == "user"
+          ? try dataset.buildUserFeatures(rows) : try dataset.buildItemFeatures(rows)
+      } catch let error as LightFMError {
+        throw LightFMError(error.kind, "\(file.path): \(error.message)")
+      }
+    case .matrix(let m, let path):
+      let ids = side == "user" ? dataset.userIDs : dataset.itemIDs
+      var rowOf = [Int32](repeating: -1, count: m.shape.rows)
+      for (id, index) in ids {
+        guard let r = Int(id), r >= 0, r < m.shape.rows else {
+          throw LightFMError.invalidData(
+            "\(path): the \(side) '\(id)' has no row in this \(m.shape.rows)-row matrix (row r "
+              + "of a feature matrix belongs to the \(side) whose id is r)")
+        }
+        rowOf[r] = Int32(index)
+      }
+      var rows: [Int32] = []
+      var columns: [Int32] = []
+      var values: [Float] = []
+      for n in 0..<m.nnz {
+        let e = m[entry: n]
+        let target = rowOf[e.row]
+        if target < 0 { continue }
+        rows.append(target)
+        columns.append(Int32(e.column))
+        values.append(e.value)
+      }
+      let coo = try COOMatrix(
+        rows: ids.count, columns: m.shape.columns, rowIndices: rows, columnIndices: columns,
+        values: values)
+      return coo.toCSR()
+    }
+  }
+}
+
+// MARK: - Item names
+
+/// Display names from a file of `id<sep>name[<sep>...]` lines (MovieLens `u.item` works as is).
+func readNames(_ path: String?) throws -> [String: String] {
+  guard let path else { return [:] }
+  var names: [String: String] = [:]
+  for row in try DelimitedText.readRows(from: URL(fileURLWithPath: path)) {
+    guard row.fields.count >= 2 else {
+      throw LightFMError.parse(
+        file: path, line: row.line, "expected an id and a name, found one field")
+    }
+    if names[row.fields[0]] == nil { names[row.fields[0]] = row.fields[1] }
+  }
+  return names
+}

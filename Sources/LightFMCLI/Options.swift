@@ -1,0 +1,161 @@
+import ArgumentParser
+import Foundation
+import LightFMKit
+
+// MARK: - Enums as arguments
+
+extension Loss: ExpressibleByArgument {}
+extension LearningSchedule: ExpressibleByArgument {}
+
+/// How `recommend` and `similar` print their lists.
+enum OutputFormat: String, CaseIterable, ExpressibleByArgument {
+  /// One line per (query, rank): comma-separated, with a header line.
+  case csv
+  /// One JSON object per query per line.
+  case jsonl
+}
+
+// MARK: - Shared option groups
+
+/// `--model FILE`: the `.lfm` file a command reads.
+struct ModelInput: ParsableArguments {
+  @Option(
+    name: .long, help: ArgumentHelp("The model file written by `lightfm fit`.", valueName: "file"))
+  var model: String
+
+  /// Loads the model; its mappings must be present (every `lightfm fit` model has them).
+  func load() throws -> LoadedModel {
+    let url = URL(fileURLWithPath: model)
+    let saved = try LightFM.load(from: url)
+    guard let dataset = saved.dataset else {
+      throw LightFMError(
+        .corruptModel,
+        "\(model): the model has no id mappings (it was saved from code without a Dataset); "
+          + "save it with model.save(to:dataset:)")
+    }
+    guard saved.model.isFitted else {
+      throw LightFMError(.notFitted, "\(model): the model was saved before it was fitted")
+    }
+    return LoadedModel(saved: saved, dataset: dataset, path: model)
+  }
+}
+
+/// A model file with its mappings, ready to score.
+struct LoadedModel {
+  let saved: SavedModel
+  let dataset: Dataset
+  let path: String
+
+  var model: LightFM { saved.model }
+  var userFeatures: CSRMatrix? { saved.userFeatures }
+  var itemFeatures: CSRMatrix? { saved.itemFeatures }
+}
+
+/// `--threads N`.
+struct ThreadOptions: ParsableArguments {
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Worker threads (default: the number of active cores).", valueName: "n"))
+  var threads: Int?
+
+  func validate() throws {
+    if let threads, threads < 1 {
+      throw ValidationError("--threads must be at least 1, got \(threads)")
+    }
+  }
+
+  var count: Int { threads ?? ProcessInfo.processInfo.activeProcessorCount }
+}
+
+/// `--min-rating R`: how the third column of an interactions file is read.
+struct RatingOptions: ParsableArguments {
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Read the third column as a rating and keep only lines rated at least this, as positives "
+        + "of weight 1 (LightFM's MovieLens protocol uses 4). Without it, the third column, if "
+        + "any, is a sample weight.",
+      valueName: "r"))
+  var minRating: Float?
+
+  func validate() throws {
+    if let minRating, !minRating.isFinite {
+      throw ValidationError("--min-rating must be a finite number, got \(minRating)")
+    }
+  }
+}
+
+// MARK: - Output
+
+/// Writes progress and notes to standard error, so standard output stays machine-readable.
+enum Console {
+  static func note(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+  }
+}
+
+/// Standard output or a file that appears whole when the command succeeds.
+final class OutputSink {
+  private let file: AtomicFileWriter?
+  private var buffer: [UInt8] = []
+
+  /// `path` nil or `-` means standard output.
+  init(path: String?) throws {
+    if let path, path != "-" {
+      file = try AtomicFileWriter(destination: URL(fileURLWithPath: path))
+    } else {
+      file = nil
+    }
+  }
+
+  func write(_ text: String) throws {
+    if let file {
+      try file.write(text)
+    } else {
+      buffer.append(contentsOf: text.utf8)
+      if buffer.count >= 1 << 16 { flush() }
+    }
+  }
+
+  /// Pushes what is buffered to standard output (a file is only renamed into place by `finish`).
+  func flush() {
+    guard file == nil, !buffer.isEmpty else { return }
+    FileHandle.standardOutput.write(Data(buffer))
+    buffer.removeAll(keepingCapacity: true)
+  }
+
+  /// Completes the output: renames the file into place, or flushes standard output.
+  func finish() throws {
+    if let file { try file.commit() } else { flush() }
+  }
+}
+
+/// Quotes a CSV field when it holds a comma, a quote or a line break (RFC 4180).
+func csvField(_ s: String) -> String {
+  guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else {
+    return s
+  }
+  return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}
+
+/// A JSON string literal.
+func jsonString(_ s: String) -> String {
+  var out = "\""
+  for scalar in s.unicodeScalars {
+    switch scalar {
+    case "\"": out += "\\\""
+    case "\\": out += "\\\\"
+    case "\n": out += "\\n"
+    case "\r": out += "\\r"
+    case "\t": out += "\\t"
+    case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+    default: out.unicodeScalars.append(scalar)
+    }
+  }
+  return out + "\""
+}
+
+/// A JSON number for a finite float (shortest round-tripping form), `null` otherwise.
+func jsonNumber(_ x: Float) -> String { x.isFinite ? "\(x)" : "null" }
+func jsonNumber(_ x: Double) -> String { x.isFinite ? "\(x)" : "null" }

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import LightFMKit
+
+/// `lightfm similar`: the items (or users) closest to one, by cosine similarity of embeddings.
+struct Similar: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "List the items most similar to an item (or the users most similar to a user).",
+    discussion: """
+      Similarity is the cosine of the representations (feature embeddings summed through the \
+      feature matrix; biases left out). The query itself is not listed.
+      """)
+
+  @OptionGroup var model: ModelInput
+
+  @Option(name: .long, help: ArgumentHelp("The item id to start from.", valueName: "id"))
+  var item: String?
+
+  @Option(name: .long, help: ArgumentHelp("A user id to start from instead.", valueName: "id"))
+  var user: String?
+
+  @Option(name: .long, help: ArgumentHelp("How many to list.", valueName: "n"))
+  var top: Int = 10
+
+  @Option(name: .long, help: "Output format: csv or jsonl.")
+  var format: OutputFormat = .csv
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Item names, id<sep>name lines (MovieLens u.item works), added to the output.",
+      valueName: "file"))
+  var itemNames: String?
+
+  func validate() throws {
+    if top < 1 { throw ValidationError("--top must be at least 1") }
+    if (item == nil) == (user == nil) { throw ValidationError("give exactly one of --item, --user") }
+  }
+
+  func run() throws {
+    let loaded = try model.load()
+    let dataset = loaded.dataset
+    let isItem = item != nil
+    let id = item ?? user ?? ""
+    let ids = isItem ? dataset.itemIDs : dataset.userIDs
+    guard let index = ids[id] else {
+      throw LightFMError(
+        .unknownID,
+        "unknown \(isItem ? "item" : "user") id '\(id)': the model has \(ids.count) "
+          + "\(isItem ? "items" : "users") (for example '\(ids.id(at: 0))')")
+    }
+    let list =
+      isItem
+      ? try loaded.model.similarItems(to: index, k: top, itemFeatures: loaded.itemFeatures)
+      : try loaded.model.similarUsers(to: index, k: top, userFeatures: loaded.userFeatures)
+    let names = isItem ? try readNames(itemNames) : nil
+    var writer = ListWriter(format: format, names: names, queryKey: isItem ? "item" : "user")
+    writer.itemKey = isItem ? "similar_item" : "similar_user"
+    writer.scoreKey = "similarity"
+    let sink = try OutputSink(path: nil)
+    try sink.write(writer.header)
+    try sink.write(writer.lines(query: id, items: list.map { (ids.id(at: $0.item), $0.score) }))
+    try sink.finish()
+  }
+}
