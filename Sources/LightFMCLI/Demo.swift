@@ -23,7 +23,7 @@ struct Demo: ParsableCommand {
   @Option(name: .long, help: ArgumentHelp("Embedding dimension d.", valueName: "n"))
   var components: Int = 32
 
-  @Option(name: .long, help: "The loss: logistic, bpr, warp or warp-kos.")
+  @Option(name: .long, help: "The loss function.")
   var loss: Loss = .warp
 
   @Flag(name: .long, help: "Train without the genre features (pure collaborative filtering).")

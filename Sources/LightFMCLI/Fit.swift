@@ -37,10 +37,10 @@ struct Fit: ParsableCommand {
 
   @OptionGroup var ratings: RatingOptions
 
-  @Option(name: .long, help: "The loss: logistic, bpr, warp or warp-kos.")
+  @Option(name: .long, help: "The loss function.")
   var loss: Loss = .warp
 
-  @Option(name: .long, help: "The learning-rate schedule: adagrad or adadelta.")
+  @Option(name: .long, help: "The per-parameter learning-rate schedule.")
   var schedule: LearningSchedule = .adagrad
 
   @Option(name: .long, help: ArgumentHelp("Embedding dimension d.", valueName: "n"))
