@@ -50,28 +50,21 @@ struct Demo: ParsableCommand {
   func run() throws {
     let started = Date()
     let catalog = DemoCatalog()
-    // Hold out 20% of the purchases at random (fixed seed: the same split every run).
-    var splitter = SplitMix64(seed: 2024)
-    var trainPairs: [(String, String)] = []
-    var testPairs: [(String, String)] = []
-    for (u, i) in catalog.purchases {
-      let pair = (catalog.listeners[u].id, catalog.albums[i].id)
-      if Double.random(in: 0..<1, using: &splitter) < 0.2 {
-        testPairs.append(pair)
-      } else {
-        trainPairs.append(pair)
-      }
-    }
-    let genreOf = { (album: DemoCatalog.Album) in "genre:" + DemoCatalog.genres[album.genre] }
     var dataset = Dataset()
     try dataset.fit(
       users: catalog.listeners.map(\.id), items: catalog.albums.map(\.id),
       itemFeatures: noFeatures ? [] : DemoCatalog.genres.map { "genre:" + $0 })
-    let (train, weights) = try dataset.buildInteractions(trainPairs)
-    let test = try dataset.buildInteractions(testPairs).interactions
+    let purchases = try dataset.buildInteractions(
+      catalog.purchases.map { (catalog.listeners[$0.user].id, catalog.albums[$0.item].id) }
+    ).interactions
+    // Hold out 20% of the purchases at random (fixed seed: the same split every run).
+    let (train, test) = try CrossValidation.randomTrainTestSplit(
+      interactions: purchases, testPercentage: 0.2, randomState: 2024)
     let itemFeatures =
       noFeatures
-      ? nil : try dataset.buildItemFeatures(catalog.albums.map { ($0.id, [genreOf($0)]) })
+      ? nil
+      : try dataset.buildItemFeatures(
+        catalog.albums.map { ($0.id, ["genre:" + DemoCatalog.genres[$0.genre]]) })
 
     print(
       "Catalog: \(catalog.albums.count) albums in \(DemoCatalog.genres.count) genres, "
@@ -80,10 +73,11 @@ struct Demo: ParsableCommand {
     var estimator = LightFM(
       noComponents: components, loss: loss, learningRate: 0.05, randomState: seed)
     let data = TrainingData(
-      dataset: dataset, interactions: train, weights: weights, userFeatures: nil,
+      dataset: dataset, interactions: train, weights: train, userFeatures: nil,
       itemFeatures: itemFeatures)
     let trainingStarted = Date()
-    try Trainer.train(&estimator, data: data, epochs: epochs, threads: threads.count, label: "demo")
+    try Trainer.train(
+      &estimator, data: data, epochs: epochs, threads: threads.count, label: "demo")
     let trainingSeconds = Date().timeIntervalSince(trainingStarted)
     print(
       "Trained \(loss.rawValue.uppercased()), d = \(components), \(epochs) epochs"
@@ -129,7 +123,9 @@ struct Demo: ParsableCommand {
           + "  cosine \(String(format: "%.3f", entry.score))")
     }
 
-    if let dataDir { try writeData(catalog, train: trainPairs, test: testPairs, to: dataDir) }
+    if let dataDir {
+      try writeData(catalog, dataset: dataset, train: train, test: test, to: dataDir)
+    }
     if let model {
       try estimator.save(
         to: URL(fileURLWithPath: model), dataset: dataset, itemFeatures: itemFeatures)
@@ -162,7 +158,7 @@ struct Demo: ParsableCommand {
   }
 
   func writeData(
-    _ catalog: DemoCatalog, train: [(String, String)], test: [(String, String)], to dir: String
+    _ catalog: DemoCatalog, dataset: Dataset, train: COOMatrix, test: COOMatrix, to dir: String
   ) throws {
     let directory = URL(fileURLWithPath: dir)
     do {
@@ -170,9 +166,16 @@ struct Demo: ParsableCommand {
     } catch {
       throw LightFMError(.io, "\(dir): cannot create the directory")
     }
+    func csv(_ m: COOMatrix) -> String {
+      "user,item\n"
+        + (0..<m.nnz).map { n in
+          let e = m[entry: n]
+          return "\(dataset.userIDs.id(at: e.row)),\(dataset.itemIDs.id(at: e.column))\n"
+        }.joined()
+    }
     let files: [(String, String)] = [
-      ("train.csv", "user,item\n" + train.map { "\($0.0),\($0.1)\n" }.joined()),
-      ("test.csv", "user,item\n" + test.map { "\($0.0),\($0.1)\n" }.joined()),
+      ("train.csv", csv(train)),
+      ("test.csv", csv(test)),
       ("album_names.csv", catalog.albums.map { "\($0.id),\($0.name)\n" }.joined()),
       (
         "album_genres.csv",

@@ -45,7 +45,9 @@ struct DemoCatalog {
       ["Waves", "Grid", "Frequencies", "Signals", "Loops", "Voltage", "Drift", "Synths"]
     ),
     (
-      ["Dusty", "Honky-tonk", "Whiskey", "Prairie", "Backroad", "Lonesome", "Cowboy", "Tennessee"],
+      [
+        "Dusty", "Honky-tonk", "Whiskey", "Prairie", "Backroad", "Lonesome", "Cowboy", "Tennessee",
+      ],
       ["Roads", "Heartache", "Rodeo", "Porch Songs", "Saloon", "Horizons", "Boots", "Hymns"]
     ),
     (
@@ -53,7 +55,9 @@ struct DemoCatalog {
       ["Riddims", "Vibes", "Echoes", "Skank", "Rockers", "Sound System", "Offbeat", "Uprising"]
     ),
     (
-      ["Wandering", "Highland", "Meadow", "Hearthside", "Hollow", "Old Country", "River", "Misty"],
+      [
+        "Wandering", "Highland", "Meadow", "Hearthside", "Hollow", "Old Country", "River", "Misty",
+      ],
       ["Ballads", "Fiddles", "Laments", "Reels", "Shanties", "Carols", "Tales", "Airs"]
     ),
   ]
@@ -89,7 +93,8 @@ struct DemoCatalog {
       let first = Int.random(in: 0..<Self.genres.count, using: &rng)
       var favourites = [first]
       if Bool.random(using: &rng) {
-        let second = (first + Int.random(in: 1..<Self.genres.count, using: &rng)) % Self.genres.count
+        let second =
+          (first + Int.random(in: 1..<Self.genres.count, using: &rng)) % Self.genres.count
         favourites.append(second)
       }
       listeners.append(

@@ -37,7 +37,8 @@ struct Export: ParsableCommand {
     var isDirectory: ObjCBool = false
     let exists = fileManager.fileExists(atPath: target.path, isDirectory: &isDirectory)
     if exists {
-      let contents = isDirectory.boolValue
+      let contents =
+        isDirectory.boolValue
         ? (try? fileManager.contentsOfDirectory(atPath: target.path)) ?? [] : []
       guard isDirectory.boolValue, contents.isEmpty || contents.contains("model.json") else {
         throw LightFMError(
@@ -75,7 +76,8 @@ struct Export: ParsableCommand {
     let users = try model.userRepresentations(features: loaded.userFeatures)
     let items = try model.itemRepresentations(features: loaded.itemFeatures)
     let representations: [(String, [Float], Int)] = [
-      ("user", users.embeddings, users.biases.count), ("item", items.embeddings, items.biases.count),
+      ("user", users.embeddings, users.biases.count),
+      ("item", items.embeddings, items.biases.count),
     ]
     for (side, embeddings, rows) in representations {
       try NumpyArray(embeddings, shape: [rows, d]).write(
@@ -112,7 +114,8 @@ struct Export: ParsableCommand {
       ("user_features", "\(dataset.userFeatureNames.count)"),
       ("item_features", "\(dataset.itemFeatureNames.count)"),
     ]
-    let json = "{\n" + fields.map { "  \(jsonString($0.0)): \($0.1)" }.joined(separator: ",\n")
+    let json =
+      "{\n" + fields.map { "  \(jsonString($0.0)): \($0.1)" }.joined(separator: ",\n")
       + "\n}\n"
     try AtomicFileWriter.write(
       Array(json.utf8), to: directory.appendingPathComponent("model.json"))

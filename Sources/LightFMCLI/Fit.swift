@@ -27,12 +27,14 @@ struct Fit: ParsableCommand {
 
   @Option(
     name: .long,
-    help: ArgumentHelp("User features: id<sep>feature[:weight]... lines, or .npz.", valueName: "file"))
+    help: ArgumentHelp(
+      "User features: id<sep>feature[:weight]... lines, or .npz.", valueName: "file"))
   var userFeatures: String?
 
   @Option(
     name: .long,
-    help: ArgumentHelp("Item features: id<sep>feature[:weight]... lines, or .npz.", valueName: "file"))
+    help: ArgumentHelp(
+      "Item features: id<sep>feature[:weight]... lines, or .npz.", valueName: "file"))
   var itemFeatures: String?
 
   @OptionGroup var ratings: RatingOptions
@@ -115,10 +117,10 @@ struct Fit: ParsableCommand {
       train: train, userFeatures: userFeatures, itemFeatures: itemFeatures,
       minRating: ratings.minRating)
     let shape = data.dataset.interactionsShape
+    let features = (data.dataset.userFeatureNames.count, data.dataset.itemFeatureNames.count)
     Console.note(
       "fit: \(shape.rows) users, \(shape.columns) items, \(data.interactions.nnz) positives "
-        + "(\(data.dataset.userFeatureNames.count) user and \(data.dataset.itemFeatureNames.count) "
-        + "item features)")
+        + "(\(features.0) user and \(features.1) item features)")
     var estimator = LightFM(
       noComponents: components, k: kosK, n: kosN, learningSchedule: schedule, loss: loss,
       learningRate: learningRate, rho: rho, epsilon: epsilon, itemAlpha: itemAlpha,

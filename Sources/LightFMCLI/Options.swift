@@ -86,6 +86,19 @@ struct RatingOptions: ParsableArguments {
   }
 }
 
+/// `--format` and `--item-names`: how `recommend` and `similar` print their lists.
+struct ListOptions: ParsableArguments {
+  @Option(name: .long, help: "Output format: csv or jsonl.")
+  var format: OutputFormat = .csv
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Item names, id<sep>name lines (MovieLens u.item works), added to the output.",
+      valueName: "file"))
+  var itemNames: String?
+}
+
 // MARK: - Output
 
 /// Writes progress and notes to standard error, so standard output stays machine-readable.

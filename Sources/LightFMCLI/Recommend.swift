@@ -39,19 +39,12 @@ struct Recommend: ParsableCommand {
     help: ArgumentHelp("Write here instead of standard output.", valueName: "file"))
   var output: String?
 
-  @Option(name: .long, help: "Output format: csv or jsonl.")
-  var format: OutputFormat = .csv
+  @OptionGroup var listOptions: ListOptions
 
   @Option(
     name: .long,
-    help: ArgumentHelp(
-      "Item names, id<sep>name lines (MovieLens u.item works), added to the output.",
-      valueName: "file"))
-  var itemNames: String?
-
-  @Option(
-    name: .long,
-    help: ArgumentHelp("Users scored per batch (each batch is written when done).", valueName: "n"))
+    help: ArgumentHelp("Users scored per batch (each batch is written when done).", valueName: "n")
+  )
   var batchSize: Int = 2048
 
   @OptionGroup var threads: ThreadOptions
@@ -66,11 +59,13 @@ struct Recommend: ParsableCommand {
     let dataset = loaded.dataset
     let queries = try users.map { try userIndices($0, dataset: dataset) }
     let exclusion = try exclude.map { try exclusionMatrix($0, dataset: dataset) }
-    let names = try readNames(itemNames)
+    let names = try readNames(listOptions.itemNames)
     let all = queries ?? Array(0..<dataset.userIDs.count)
 
     let sink = try OutputSink(path: output)
-    let writer = ListWriter(format: format, names: itemNames == nil ? nil : names, queryKey: "user")
+    let writer = ListWriter(
+      format: listOptions.format, names: listOptions.itemNames == nil ? nil : names,
+      queryKey: "user")
     try sink.write(writer.header)
     var done = 0
     for start in stride(from: 0, to: all.count, by: batchSize) {
@@ -158,7 +153,8 @@ struct ListWriter {
       return out
     case .jsonl:
       let list = items.map { entry in
-        var object = "{\(jsonString(itemKey)): \(jsonString(entry.id)), "
+        var object =
+          "{\(jsonString(itemKey)): \(jsonString(entry.id)), "
           + "\(jsonString(scoreKey)): \(jsonNumber(entry.score))"
         if let names { object += ", \"name\": \(jsonString(names[entry.id] ?? ""))" }
         return object + "}"

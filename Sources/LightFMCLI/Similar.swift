@@ -22,19 +22,13 @@ struct Similar: ParsableCommand {
   @Option(name: .long, help: ArgumentHelp("How many to list.", valueName: "n"))
   var top: Int = 10
 
-  @Option(name: .long, help: "Output format: csv or jsonl.")
-  var format: OutputFormat = .csv
-
-  @Option(
-    name: .long,
-    help: ArgumentHelp(
-      "Item names, id<sep>name lines (MovieLens u.item works), added to the output.",
-      valueName: "file"))
-  var itemNames: String?
+  @OptionGroup var output: ListOptions
 
   func validate() throws {
     if top < 1 { throw ValidationError("--top must be at least 1") }
-    if (item == nil) == (user == nil) { throw ValidationError("give exactly one of --item, --user") }
+    if (item == nil) == (user == nil) {
+      throw ValidationError("give exactly one of --item, --user")
+    }
   }
 
   func run() throws {
@@ -53,8 +47,9 @@ struct Similar: ParsableCommand {
       isItem
       ? try loaded.model.similarItems(to: index, k: top, itemFeatures: loaded.itemFeatures)
       : try loaded.model.similarUsers(to: index, k: top, userFeatures: loaded.userFeatures)
-    let names = isItem ? try readNames(itemNames) : nil
-    var writer = ListWriter(format: format, names: names, queryKey: isItem ? "item" : "user")
+    let names = isItem ? try readNames(output.itemNames) : nil
+    var writer = ListWriter(
+      format: output.format, names: names, queryKey: isItem ? "item" : "user")
     writer.itemKey = isItem ? "similar_item" : "similar_user"
     writer.scoreKey = "similarity"
     let sink = try OutputSink(path: nil)

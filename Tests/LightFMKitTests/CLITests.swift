@@ -39,7 +39,9 @@ final class CLITests: XCTestCase {
     for url in Bundle.allBundles.map(\.bundleURL) {
       candidates.append(url.deletingLastPathComponent().appendingPathComponent("lightfm"))
     }
-    guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) })
+    guard
+      let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }
+      )
     else {
       throw XCTSkip("the lightfm executable was not built beside the tests (swift build first)")
     }
@@ -204,7 +206,8 @@ final class CLITests: XCTestCase {
       try lightfm(["fit", "--train", garbage, "--model", "m.lfm"]),
       ["garbage.bin:1", "binary"])
     let empty = try write("empty.csv", "")
-    assertFails(try lightfm(["fit", "--train", empty, "--model", "m.lfm"]), ["empty.csv", "empty"])
+    assertFails(
+      try lightfm(["fit", "--train", empty, "--model", "m.lfm"]), ["empty.csv", "empty"])
     let ragged = try write("ragged.tsv", "1\t2\t5\n3\t4\n")
     assertFails(
       try lightfm(["fit", "--train", ragged, "--model", "m.lfm"]), ["ragged.tsv:2", "fields"])
@@ -221,7 +224,8 @@ final class CLITests: XCTestCase {
     // Latin-1 ids train fine and come back as UTF-8.
     let latin1 = try write(
       "latin1.tsv",
-      bytes: Array("Jos".utf8) + [0xE9] + Array("\tLes Mis".utf8) + [0xE9] + Array("rables\t5\n".utf8)
+      bytes: Array("Jos".utf8) + [0xE9] + Array("\tLes Mis".utf8) + [0xE9]
+        + Array("rables\t5\n".utf8)
         + Array("Ana\tAm".utf8) + [0xE9] + Array("lie\t4\n".utf8))
     var run = try lightfm(["fit", "--train", latin1, "--epochs", "1", "--model", "l.lfm"])
     XCTAssertEqual(run.status, 0, run.stderr)
@@ -241,11 +245,14 @@ final class CLITests: XCTestCase {
     // Damaged model files.
     var model = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path("l.lfm"))))
     _ = try write("truncated.lfm", bytes: Array(model.prefix(model.count / 2)))
-    assertFails(try lightfm(["recommend", "--model", "truncated.lfm"]), ["truncated.lfm", "truncated"])
+    assertFails(
+      try lightfm(["recommend", "--model", "truncated.lfm"]), ["truncated.lfm", "truncated"])
     model[model.count / 2] ^= 0xFF
     _ = try write("flipped.lfm", bytes: model)
-    assertFails(try lightfm(["evaluate", "--model", "flipped.lfm", "--test", latin1]), ["checksum"])
-    assertFails(try lightfm(["similar", "--model", garbage, "--item", "x"]), ["not a lightfm model"])
+    assertFails(
+      try lightfm(["evaluate", "--model", "flipped.lfm", "--test", latin1]), ["checksum"])
+    assertFails(
+      try lightfm(["similar", "--model", garbage, "--item", "x"]), ["not a lightfm model"])
     assertFails(try lightfm(["recommend", "--model", "l.lfm", "--top", "0"]), ["--top"])
   }
 

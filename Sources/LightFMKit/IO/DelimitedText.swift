@@ -278,8 +278,7 @@ public enum DelimitedText {
   }
 
   /// Parses the bytes of an id list; `file` names it in errors.
-  public static func parseIDs(_ bytes: [UInt8], file: String) throws -> [(id: String, line: Int)]
-  {
+  public static func parseIDs(_ bytes: [UInt8], file: String) throws -> [(id: String, line: Int)] {
     try parseRows(bytes, file: file).map { ($0.fields[0], $0.line) }
   }
 }

@@ -15,7 +15,9 @@ extension LightFM {
       throw LightFMError(.notFitted, "the model has no learned arrays: call fit first")
     }
     let d = p.noComponents
-    func matrix(_ values: [Float], rows: Int) -> NumpyArray { NumpyArray(values, shape: [rows, d]) }
+    func matrix(_ values: [Float], rows: Int) -> NumpyArray {
+      NumpyArray(values, shape: [rows, d])
+    }
     let (u, i) = (p.userFeatureCount, p.itemFeatureCount)
     return [
       ("user_embeddings", matrix(p.userEmbeddings, rows: u)),
