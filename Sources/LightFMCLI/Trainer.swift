@@ -9,6 +9,6 @@ enum Trainer {
     try model.fit(
       data.interactions, userFeatures: data.userFeatures, itemFeatures: data.itemFeatures,
       sampleWeight: data.weights, epochs: epochs, numThreads: threads,
-      progress: { Console.note("\(label): \($0)") })
+      progress: { Console.note("\(label): \($0.description)") })
   }
 }
