@@ -72,8 +72,9 @@ final class FoldInSolverTests: XCTestCase {
     var rng = SplitMix64(seed: 99)
     let prior = (0..<(9 * d)).map { _ in Float.random(in: -0.3...0.3, using: &rng) }
     for biases in FoldInItemBiases.allCases {
-      for usePrior in [false, true] {
-        let options = FoldInOptions(regularization: 0.05, confidence: 3, itemBiases: biases)
+      for (usePrior, centred) in [(false, false), (true, true), (true, false)] {
+        let options = FoldInOptions(
+          regularization: 0.05, confidence: 3, itemBiases: biases, featurePrior: centred)
         let out = try solver.solve(
           interactions: interactions, prior: usePrior ? prior : nil, options: options)
         let scaled = try solver.solve(
@@ -86,14 +87,15 @@ final class FoldInSolverTests: XCTestCase {
           let p0 =
             usePrior ? Array(prior[(u * d)..<((u + 1) * d)]) : [Float](repeating: 0, count: d)
           let hasPositives = positives.contains { $0.1 > 0 }
+          let centre = centred ? p0 : [Float](repeating: 0, count: d)
           let expected = hasPositives
-            ? bruteForce(q: q, b: b, d: d, positives: positives, prior: p0, options: options)
+            ? bruteForce(q: q, b: b, d: d, positives: positives, prior: centre, options: options)
             : p0.map { Double($0) }
           let norm = expected.reduce(0) { $0 + $1 * $1 }.squareRoot()
           for c in 0..<d {
             XCTAssertEqual(
               Double(out[u * d + c]), expected[c], accuracy: 1e-3 * max(1, abs(expected[c])),
-              "user \(u) component \(c) (\(biases), prior \(usePrior))")
+              "user \(u) component \(c) (\(biases), prior \(usePrior), centred \(centred))")
             let rescaled = hasPositives ? expected[c] * 2.5 / norm : expected[c]
             XCTAssertEqual(Double(scaled[u * d + c]), rescaled, accuracy: 1e-3)
           }

@@ -123,18 +123,24 @@ final class FoldInTests: XCTestCase {
     var grownModel = model
     var generator = SplitMix64(seed: 2)
     try grownModel.grow(to: dataset, using: &generator)
-    let expected = try grownModel.foldInRepresentations(
-      interactions: interactions.toCSR().selectingRows([newRow]), userFeatures: youngOnly,
-      trainedUserFeatures: features.selectingRows(Array(0..<8)))
-    generator = SplitMix64(seed: 2)
-    try model.foldIn(
-      users: [newRow], interactions: interactions.toCSR(), dataset: dataset,
-      userFeatures: features, using: &generator)
-    let after = try model.userRepresentations(features: features)
-    for c in 0..<d {
-      XCTAssertEqual(after.embeddings[newRow * d + c], expected.embeddings[c], accuracy: 1e-5)
+    for centred in [false, true] {
+      var options = FoldInOptions()
+      options.featurePrior = centred
+      let expected = try grownModel.foldInRepresentations(
+        interactions: interactions.toCSR().selectingRows([newRow]), userFeatures: youngOnly,
+        trainedUserFeatures: features.selectingRows(Array(0..<8)), options: options)
+      var folded = model
+      generator = SplitMix64(seed: 2)
+      try folded.foldIn(
+        users: [newRow], interactions: interactions.toCSR(), dataset: dataset,
+        userFeatures: features, options: options, using: &generator)
+      let after = try folded.userRepresentations(features: features)
+      for c in 0..<d {
+        XCTAssertEqual(after.embeddings[newRow * d + c], expected.embeddings[c], accuracy: 1e-5)
+      }
+      XCTAssertEqual(after.biases[newRow], 0.125, accuracy: 1e-6, "b_u from its 'young' feature")
+      XCTAssertEqual(expected.biases, [0.125])
     }
-    XCTAssertEqual(after.biases[newRow], 0.125, accuracy: 1e-6, "b_u from its 'young' feature")
   }
 
   func testBadInputIsAClearError() throws {

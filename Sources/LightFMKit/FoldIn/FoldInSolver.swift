@@ -82,7 +82,8 @@ struct FoldInSolver: Sendable {
   ///   - interactions: one row per new user, one column per item; entries with a value > 0 are
   ///     the user's positives, the value scaling its confidence. Other entries are ignored.
   ///   - prior: p⁰ per user, `rows × d` (their feature-only representations), or `nil` for zero.
-  ///     A user without positives gets p⁰ unchanged.
+  ///     A user without positives gets p⁰ unchanged; the others are regularised toward it only
+  ///     with `options.featurePrior`.
   ///   - targetNorm: when given, each solved p is rescaled to this length (`FoldInScale`).
   /// - Throws: `Failure` for the first user whose system LAPACK found not positive definite
   ///   (non-finite item representations).
@@ -115,7 +116,8 @@ struct FoldInSolver: Sendable {
               let hi = min(users, lo + blockSize)
               for u in lo..<hi {
                 let info = solveUser(
-                  u, interactions: interactions, hasPrior: prior != nil,
+                  u, interactions: interactions,
+                  centred: prior != nil && options.featurePrior,
                   options: options, targetNorm: targetNorm, scratch: scratch,
                   output: output.base + u * d)
                 if info != 0 && failed.base[2 * worker] < 0 {
@@ -155,11 +157,13 @@ struct FoldInSolver: Sendable {
     }
   }
 
-  /// Solves one user's system; `output` holds p⁰ on entry (when `hasPrior`) and p on return.
+  /// Solves one user's system; `output` holds p⁰ (or 0) on entry and p on return. With
+  /// `centred`, the solve is regularised toward p⁰; otherwise toward 0, and p⁰ stays only for a
+  /// user without positives.
   ///
   /// - Returns: LAPACK's `info` (0 on success). The user's row is left at p⁰ on failure.
   private func solveUser(
-    _ u: Int, interactions: CSRMatrix, hasPrior: Bool, options: FoldInOptions,
+    _ u: Int, interactions: CSRMatrix, centred hasPrior: Bool, options: FoldInOptions,
     targetNorm: Float?, scratch: Scratch, output: UnsafeMutablePointer<Float>
   ) -> Int {
     let d = noComponents
@@ -204,7 +208,11 @@ struct FoldInSolver: Sendable {
             BLAS.syrkTransposed(n: d, k: positives, alpha: 1, a: x, lda: d, beta: 1, c: a, ldc: d)
             let info = BLAS.solveSymmetricPositiveDefinite(n: d, a: a, b: rhs)
             guard info == 0 else { return info }
-            for c in 0..<d { output[c] += rhs[c] }
+            if hasPrior {
+              for c in 0..<d { output[c] += rhs[c] }
+            } else {
+              output.update(from: rhs, count: d)
+            }
             if let targetNorm {
               let norm = SIMDKernels.dot(output, output, d).squareRoot()
               if norm > 0 && norm.isFinite {

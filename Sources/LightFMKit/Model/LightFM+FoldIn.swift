@@ -62,7 +62,7 @@ extension LightFM {
     }
     let solver = FoldInSolver(
       itemBiases: items.biases, itemEmbeddings: items.embeddings, noComponents: d)
-    let embeddings = try Self.solving(
+    let embeddings = try solving(
       solver, interactions: interactions, prior: prior?.embeddings, options: options,
       targetNorm: targetNorm)
     return (prior?.biases ?? [Float](repeating: 0, count: users), embeddings)
@@ -208,7 +208,7 @@ extension LightFM {
     try Self.checkFoldInShapes(interactions: interactions, itemCount: items.biases.count)
     let solver = FoldInSolver(
       itemBiases: items.biases, itemEmbeddings: items.embeddings, noComponents: d)
-    let solved = try Self.solving(
+    let solved = try solving(
       solver, interactions: interactions.selectingRows(users), prior: prior.embeddings,
       options: options, targetNorm: targetNorm)
 
@@ -224,6 +224,23 @@ extension LightFM {
     parameters = updated
   }
 
+  /// `foldIn(users:interactions:dataset:userFeatures:itemFeatures:options:using:)` with the
+  /// model's own training generator for the rows the growth adds.
+  public mutating func foldIn(
+    users: [Int],
+    interactions: CSRMatrix,
+    dataset: Dataset,
+    userFeatures: CSRMatrix? = nil,
+    itemFeatures: CSRMatrix? = nil,
+    options: FoldInOptions = FoldInOptions()
+  ) throws {
+    var rng = generator ?? TrainingRNG(seed: randomState ?? UInt64.random(in: .min ... .max))
+    try foldIn(
+      users: users, interactions: interactions, dataset: dataset, userFeatures: userFeatures,
+      itemFeatures: itemFeatures, options: options, using: &rng)
+    generator = rng
+  }
+
   // MARK: - Helpers
 
   static func checkFoldInShapes(interactions: CSRMatrix, itemCount: Int) throws {
@@ -234,14 +251,22 @@ extension LightFM {
     }
   }
 
-  /// Runs the solver and turns a LAPACK failure into a `LightFMError`.
-  static func solving(
+  /// Runs the solver, then the optional refinement, and turns a LAPACK failure into a
+  /// `LightFMError`.
+  func solving(
     _ solver: FoldInSolver, interactions: CSRMatrix, prior: [Float]?, options: FoldInOptions,
     targetNorm: Float?
   ) throws -> [Float] {
     do {
-      return try solver.solve(
+      var solved = try solver.solve(
         interactions: interactions, prior: prior, options: options, targetNorm: targetNorm)
+      if options.refinementEpochs > 0 {
+        solver.refine(
+          &solved, interactions: interactions,
+          refinement: FoldInRefinement(model: self, epochs: options.refinementEpochs),
+          threads: options.numThreads)
+      }
+      return solved
     } catch let failure as FoldInSolver.Failure {
       throw LightFMError.invalidData(
         "fold-in of user row \(failure.user) failed: its system is not positive definite "

@@ -100,4 +100,19 @@ extension LightFM {
       userFeatureCount: dataset.userFeaturesShape.columns,
       itemFeatureCount: dataset.itemFeaturesShape.columns, using: &generator)
   }
+
+  /// `grow(userFeatureCount:itemFeatureCount:using:)` with the model's own training generator,
+  /// so that a seeded model grows the same way every time.
+  public mutating func grow(userFeatureCount: Int, itemFeatureCount: Int) throws {
+    var rng = generator ?? TrainingRNG(seed: randomState ?? UInt64.random(in: .min ... .max))
+    try grow(userFeatureCount: userFeatureCount, itemFeatureCount: itemFeatureCount, using: &rng)
+    generator = rng
+  }
+
+  /// `grow(to:using:)` with the model's own training generator.
+  public mutating func grow(to dataset: Dataset) throws {
+    try grow(
+      userFeatureCount: dataset.userFeaturesShape.columns,
+      itemFeatureCount: dataset.itemFeaturesShape.columns)
+  }
 }
