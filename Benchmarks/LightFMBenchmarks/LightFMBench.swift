@@ -63,7 +63,7 @@ struct SyntheticOptions: ParsableArguments {
 
 /// The benchmark suites, selectable by name.
 enum Suite: String, CaseIterable, ExpressibleByArgument {
-  case kernels, representations, scoring, training, evaluation
+  case kernels, representations, scoring, training, evaluation, foldin
 }
 
 extension LightFMBench {
@@ -116,6 +116,7 @@ extension LightFMBench {
         case .scoring: try context.runScoring()
         case .training: try context.runTraining()
         case .evaluation: try context.runEvaluation()
+        case .foldin: try context.runFoldIn()
         }
       }
       let c = synthetic.configuration

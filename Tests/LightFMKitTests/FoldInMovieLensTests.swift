@@ -132,9 +132,9 @@ final class FoldInMovieLensTests: XCTestCase {
 
     func mean(_ x: [Float]) -> Float { x.reduce(0, +) / Float(x.count) }
     var table = "MovieLens 100K, \(held.count) held-out users, WARP d=32, seeds \(seeds)\n"
-    table += "method                      precision@10   AUC\n"
+    table += "method                          precision@10   AUC\n"
     for row in rows {
-      let name = row.name.padding(toLength: 28, withPad: " ", startingAt: 0)
+      let name = row.name.padding(toLength: 32, withPad: " ", startingAt: 0)
       table += name + String(format: "%.4f         %.4f\n", mean(row.precision), mean(row.auc))
     }
     let perUser = foldSeconds.reduce(0, +) / Double(foldSeconds.count) / Double(held.count)

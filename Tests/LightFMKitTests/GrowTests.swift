@@ -1,4 +1,5 @@
 import XCTest
+import _LightFMTestSupport
 
 @testable import LightFMKit
 
@@ -106,5 +107,46 @@ final class GrowTests: XCTestCase {
     try model.grow(to: dataset, using: &generator)
     XCTAssertEqual(model.userFeatureCount, 3)
     XCTAssertEqual(model.itemFeatureCount, 6)
+  }
+
+  /// The acceptance case: a fitted model grows after `Dataset.fitPartial` adds users and
+  /// items; the growth alone changes no prediction of an existing pair, and `fitPartial` then
+  /// trains on the larger matrices (it refuses them before the growth).
+  func testGrowthKeepsPredictionsAndFitPartialContinues() throws {
+    let data = Synthetic.generate(.small)
+    let train = data.train
+    let pairs = (0..<train.nnz).map { (Int(train.rowIndices[$0]), Int(train.columnIndices[$0])) }
+    let oldPairs = pairs.filter { $0.0 < 800 && $0.1 < 400 }
+    var dataset = Dataset()
+    try dataset.fit(users: Array(0..<800), items: Array(0..<400))
+    var model = LightFM(noComponents: 16, loss: .warp, randomState: 3)
+    try model.fit(dataset.buildInteractions(oldPairs).interactions, epochs: 3)
+
+    var rng = SplitMix64(seed: 9)
+    let probeUsers = (0..<500).map { _ in Int(rng.next() % 800) }
+    let probeItems = (0..<500).map { _ in Int(rng.next() % 400) }
+    let before = try model.predict(userIds: probeUsers, itemIds: probeItems)
+
+    try dataset.fitPartial(users: Array(800..<1000), items: Array(400..<500))
+    let all = try dataset.buildInteractions(pairs).interactions
+    var refused = model
+    XCTAssertThrowsError(try refused.fitPartial(all, epochs: 1), "wider matrices need growth")
+    try model.grow(to: dataset)
+    XCTAssertEqual(model.userFeatureCount, 1000)
+    XCTAssertEqual(model.itemFeatureCount, 500)
+    XCTAssertEqual(try model.predict(userIds: probeUsers, itemIds: probeItems), before)
+
+    let grown = try XCTUnwrap(model.parameters)
+    try model.fitPartial(all, epochs: 2)
+    let trained = try XCTUnwrap(model.parameters)
+    let d = 16
+    XCTAssertNotEqual(
+      Array(trained.userEmbeddings[(900 * d)..<(901 * d)]),
+      Array(grown.userEmbeddings[(900 * d)..<(901 * d)]), "a new user's row is trained")
+    XCTAssertNotEqual(
+      Array(trained.itemEmbeddingGradients[(450 * d)..<(451 * d)]),
+      Array(grown.itemEmbeddingGradients[(450 * d)..<(451 * d)]),
+      "a new item's accumulators move")
+    XCTAssertTrue(trained.userEmbeddings.allSatisfy(\.isFinite))
   }
 }
