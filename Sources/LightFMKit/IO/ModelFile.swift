@@ -30,12 +30,14 @@ public struct SavedModel: Sendable {
 /// 0       8     magic  89 'L' 'F' 'M' 0D 0A 1A 0A
 /// 8       4     format version (UInt32), currently 1
 /// 12      8     payload length P (UInt64)
-/// 20      P     payload: hyper-parameters, mappings, feature matrices, parameter arrays
+/// 20      P     payload: hyper-parameters, training generator, mappings, feature matrices,
+///               parameter arrays and optimiser state
 /// 20+P    4     CRC-32 of bytes 0 ..< 20+P
 /// ```
 ///
 /// Floats are stored as their IEEE-754 bit patterns, so a loaded model predicts bit for bit as
-/// the saved one. Files are written to a temporary file in the same directory and renamed, so a
+/// the saved one; the training generator's state is stored too, so `fitPartial` after `load`
+/// continues exactly as it would have without the round trip. Files are written to a temporary file in the same directory and renamed, so a
 /// failed save never leaves a half-written file or destroys the previous one.
 enum ModelFile {
   static let magic: [UInt8] = [0x89, 0x4C, 0x46, 0x4D, 0x0D, 0x0A, 0x1A, 0x0A]
@@ -62,6 +64,8 @@ enum ModelFile {
     payload.int(model.maxSampled)
     payload.uint8(model.randomState == nil ? 0 : 1)
     payload.uint64(model.randomState ?? 0)
+    payload.uint8(model.generator == nil ? 0 : 1)
+    for word in model.generator?.state ?? [0, 0, 0, 0] { payload.uint64(word) }
 
     payload.uint8(saved.dataset == nil ? 0 : 1)
     if let dataset = saved.dataset {
@@ -216,6 +220,15 @@ enum ModelFile {
     let hasSeed = try r.flag("randomState flag")
     let seed = try r.uint64("randomState")
     model.randomState = hasSeed ? seed : nil
+    let hasGenerator = try r.flag("generator flag")
+    var words: [UInt64] = []
+    for n in 0..<4 { words.append(try r.uint64("generator word \(n)")) }
+    if hasGenerator {
+      guard let generator = TrainingRNG(state: words) else {
+        throw corrupt("the stored training generator state is all zero")
+      }
+      model.generator = generator
+    }
     do {
       try model.validateHyperParameters()
     } catch let error as LightFMError {

@@ -26,6 +26,16 @@ struct TrainingRNG: RandomNumberGenerator, Sendable, Equatable {
     s3 = splitMix()
   }
 
+  /// The four state words, for model files (`ModelFile` saves them so that `fitPartial` after
+  /// `load` continues the same random stream).
+  var state: [UInt64] { [s0, s1, s2, s3] }
+
+  /// A generator restored from `state`; `nil` unless it has four words, not all zero.
+  init?(state: [UInt64]) {
+    guard state.count == 4, state.contains(where: { $0 != 0 }) else { return nil }
+    (s0, s1, s2, s3) = (state[0], state[1], state[2], state[3])
+  }
+
   @inline(__always)
   mutating func next() -> UInt64 {
     let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
