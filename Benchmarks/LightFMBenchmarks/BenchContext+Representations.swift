@@ -158,3 +158,30 @@ func denseTimesDense(_ f: CSRMatrix, _ e: [Float], d: Int) -> [Float] {
   }
   return out
 }
+
+extension BenchContext {
+  /// The library's `itemRepresentations(features:)` on the hybrid features (a model built with
+  /// them through a 1-epoch fit on a small slice of the interactions: only the parameter shapes
+  /// matter here).
+  func runLibraryRepresentations(set: Workloads.SyntheticSet) throws {
+    let hybrid = hybridFeatures(set.data, tags: 1000, randomTags: 3)
+    let train = set.data.train
+    let slice = min(train.nnz, 10_000)
+    let small = try COOMatrix(
+      rows: train.shape.rows, columns: train.shape.columns,
+      rowIndices: Array(train.rowIndices.prefix(slice)),
+      columnIndices: Array(train.columnIndices.prefix(slice)),
+      values: Array(train.values.prefix(slice)))
+    var model = LightFM(noComponents: components, loss: .warp, randomState: 7)
+    try model.fit(small, itemFeatures: hybrid, epochs: 1)
+    let label = "\(hybrid.shape.rows) items, \(hybrid.shape.columns) features, nnz \(hybrid.nnz), d=\(components)"
+    try harness.measure(
+      "representations", "hybrid library itemRepresentations: \(label)",
+      rates: [
+        ("rows/s", Double(hybrid.shape.rows)), ("GFLOP/s", 2 * Double(hybrid.nnz * components) / 1e9),
+      ]
+    ) {
+      _ = try model.itemRepresentations(features: hybrid)
+    }
+  }
+}

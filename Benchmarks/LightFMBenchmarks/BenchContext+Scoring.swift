@@ -31,3 +31,39 @@ extension BenchContext {
     try runEngineScoring(set: set, shape: shape, rates: rates, sgemmSeconds: sgemm.median)
   }
 }
+
+extension BenchContext {
+  /// The library's `recommend` on the trained synthetic model, both engines.
+  func runEngineScoring(
+    set: Workloads.SyntheticSet, shape: String, rates: [(String, Double)], sgemmSeconds: Double
+  ) throws {
+    let model = try trainedSyntheticModel()
+    var lists: [ScoringEngine: Recommendations] = [:]
+    for engine in [ScoringEngine.blas, .scalar] {
+      let name = "recommend top-10 \(engine.rawValue) \(shape) t=\(threads)"
+      var result: Recommendations?
+      let m = try harness.measure(
+        "scoring", name, rates: rates, note: "training items excluded"
+      ) {
+        result = try model.recommend(k: 10, excluding: set.trainCSR, numThreads: threads, engine: engine)
+      }
+      harness.addRate("of sgemm", sgemmSeconds / m.median, to: name, suite: "scoring")
+      lists[engine] = result
+    }
+    // The engines must agree; a benchmark that compares different answers measures nothing.
+    if let blas = lists[.blas], let scalar = lists[.scalar] {
+      var sameItems = 0
+      var maxScoreGap: Float = 0
+      for u in 0..<blas.count {
+        let a = blas[u]
+        let b = scalar[u]
+        if a.map(\.item) == b.map(\.item) { sameItems += 1 }
+        for (x, y) in zip(a, b) { maxScoreGap = max(maxScoreGap, abs(x.score - y.score)) }
+      }
+      harness.fact(
+        "scoring",
+        "BLAS vs scalar top-10: identical item lists for \(sameItems) of \(blas.count) users, "
+          + "largest score difference \(maxScoreGap)")
+    }
+  }
+}

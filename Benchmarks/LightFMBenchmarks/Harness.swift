@@ -41,11 +41,13 @@ final class Harness {
   /// - Parameters:
   ///   - rates: unit and amount of work per repetition; the rate is amount / median seconds.
   ///   - setUp: untimed work before each run (warm-ups included), such as a fresh model.
+  ///   - divisor: each run does this many units (e.g. epochs); times are reported per unit.
   @discardableResult
   func measure(
     _ suite: String, _ name: String,
     rates: [(unit: String, perRun: Double)] = [],
     repetitions: Int? = nil,
+    divisor: Double = 1,
     note: String? = nil,
     setUp: () throws -> Void = {},
     _ body: () throws -> Void
@@ -61,7 +63,7 @@ final class Harness {
       try setUp()
       let start = DispatchTime.now().uptimeNanoseconds
       try body()
-      seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+      seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 / divisor)
     }
     seconds.sort()
     let median =

@@ -25,16 +25,16 @@ func requireRelease() throws {
 
 /// The synthetic data set's sizes, shared by the subcommands.
 struct SyntheticOptions: ParsableArguments {
-  @Flag(help: "Reduced sizes (10K users × 5K items × 300K interactions) for a first look.")
+  @Flag(help: "Reduced sizes (5K users × 2K items × 100K interactions) for a first look.")
   var quick = false
 
-  @Option(help: "Synthetic users (default 100000; 10000 with --quick).")
+  @Option(help: "Synthetic users (default 100000; 5000 with --quick).")
   var users: Int?
 
-  @Option(help: "Synthetic items (default 50000; 5000 with --quick).")
+  @Option(help: "Synthetic items (default 50000; 2000 with --quick).")
   var items: Int?
 
-  @Option(help: "Synthetic interactions, train + test (default 10000000; 300000 with --quick).")
+  @Option(help: "Synthetic interactions, train + test (default 10000000; 100000 with --quick).")
   var interactions: Int?
 
   @Option(help: "Seed of the synthetic generator.")
@@ -42,7 +42,7 @@ struct SyntheticOptions: ParsableArguments {
 
   var configuration: Synthetic.Configuration {
     var c = quick
-      ? Synthetic.Configuration(users: 10_000, items: 5_000, interactions: 300_000)
+      ? Synthetic.Configuration(users: 5_000, items: 2_000, interactions: 100_000)
       : Synthetic.Configuration.benchmark
     if let users { c.users = users }
     if let items { c.items = items }

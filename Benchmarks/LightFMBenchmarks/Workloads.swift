@@ -99,6 +99,8 @@ final class BenchContext {
   /// Worker threads for scoring and evaluation.
   let threads: Int
   let quick: Bool
+  /// Trained models by name, shared across suites.
+  var models: [String: LightFM] = [:]
 
   init(harness: Harness, workloads: Workloads, components: Int, threads: Int, quick: Bool) {
     self.harness = harness
@@ -106,6 +108,41 @@ final class BenchContext {
     self.components = components
     self.threads = threads
     self.quick = quick
+  }
+}
+
+// MARK: - Trained models shared by the scoring and evaluation suites
+
+extension BenchContext {
+  /// Epochs of the shared synthetic WARP model.
+  var syntheticEpochs: Int { quick ? 5 : 3 }
+
+  /// A WARP model with d = `components` trained on the synthetic train set (once per run).
+  func trainedSyntheticModel() throws -> LightFM {
+    if let model = models["synthetic"] { return model }
+    let set = try workloads.synthetic(harness)
+    var model = LightFM(noComponents: components, loss: .warp, randomState: 7)
+    let seconds = try secondsOf {
+      try model.fit(set.data.train, epochs: syntheticEpochs, numThreads: threads)
+    }
+    harness.fact(
+      "models",
+      String(
+        format: "synthetic WARP d=%d: %d epochs on %d threads in %.1f s", components,
+        syntheticEpochs, threads, seconds))
+    models["synthetic"] = model
+    return model
+  }
+
+  /// LightFM's MovieLens protocol model: WARP, d = 30, lr 0.05, 10 epochs, 1 thread, seed 7.
+  func trainedMovieLensModel(_ set: Workloads.MovieLensSet) throws -> LightFM {
+    if let model = models["movielens"] { return model }
+    var model = LightFM(noComponents: 30, loss: .warp, learningRate: 0.05, randomState: 7)
+    let seconds = try secondsOf { try model.fit(set.train, epochs: 10, numThreads: 1) }
+    harness.fact(
+      "models", String(format: "MovieLens WARP d=30: 10 epochs on 1 thread in %.2f s", seconds))
+    models["movielens"] = model
+    return model
   }
 }
 

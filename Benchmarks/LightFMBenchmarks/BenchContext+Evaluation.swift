@@ -1,0 +1,88 @@
+import Foundation
+import LightFMKit
+
+extension BenchContext {
+  /// `evaluation`: every metric on MovieLens 100K and on the synthetic set, training items
+  /// excluded, with the metric values as facts.
+  ///
+  /// - MovieLens (LightFM's protocol model, WARP d = 30): each metric function from the model,
+  ///   then all six from one `predictRank`, through both engines.
+  /// - Synthetic (the shared WARP model): `predictRank` through both engines, all metrics from
+  ///   one ranking, and `aucScore` from the model.
+  func runEvaluation() throws {
+    if let ml = try workloads.movieLens(harness) {
+      let model = try trainedMovieLensModel(ml)
+      try evaluate(
+        label: "MovieLens", model: model, train: ml.trainCSR, test: ml.testCSR,
+        eachMetric: true)
+    }
+    let set = try workloads.synthetic(harness)
+    let model = try trainedSyntheticModel()
+    let c = set.data.configuration
+    try evaluate(
+      label: "synthetic \(c.users)×\(c.items)", model: model, train: set.trainCSR,
+      test: set.testCSR, eachMetric: false)
+  }
+
+  private func evaluate(
+    label: String, model: LightFM, train: CSRMatrix, test: CSRMatrix, eachMetric: Bool
+  ) throws {
+    let t = threads
+    let testUsers = (0..<test.shape.rows).filter { test.rowCount($0) > 0 }.count
+    let pairs = Double(testUsers) * Double(test.shape.columns)
+    func mean(_ x: [Float]) -> Double { x.isEmpty ? 0 : x.reduce(0) { $0 + Double($1) } / Double(x.count) }
+    if eachMetric {
+      let metrics: [(String, () throws -> [Float])] = [
+        ("precision@10", {
+          try Evaluation.precisionAtK(model, testInteractions: test, trainInteractions: train, k: 10, numThreads: t)
+        }),
+        ("recall@10", {
+          try Evaluation.recallAtK(model, testInteractions: test, trainInteractions: train, k: 10, numThreads: t)
+        }),
+        ("AUC", {
+          try Evaluation.aucScore(model, testInteractions: test, trainInteractions: train, numThreads: t)
+        }),
+        ("reciprocal rank", {
+          try Evaluation.reciprocalRank(model, testInteractions: test, trainInteractions: train, numThreads: t)
+        }),
+        ("NDCG@10", {
+          try Evaluation.ndcgAtK(model, testInteractions: test, trainInteractions: train, k: 10, numThreads: t)
+        }),
+        ("hit rate@10", {
+          try Evaluation.hitRateAtK(model, testInteractions: test, trainInteractions: train, k: 10, numThreads: t)
+        }),
+      ]
+      for (name, metric) in metrics {
+        var values: [Float] = []
+        try harness.measure(
+          "evaluation", "\(label) \(name) t=\(t)", rates: [("pairs/s", pairs)]
+        ) {
+          values = try metric()
+        }
+        _ = values
+      }
+    }
+    var summaries: [ScoringEngine: String] = [:]
+    for engine in [ScoringEngine.blas, .scalar] {
+      var summary = ""
+      try harness.measure(
+        "evaluation", "\(label) all 6 metrics, one predictRank, \(engine.rawValue) t=\(t)",
+        rates: [("pairs/s", pairs)]
+      ) {
+        let ranks = try model.predictRank(
+          test, trainInteractions: train, numThreads: t, engine: engine)
+        summary = String(
+          format: "precision@10 %.4f, recall@10 %.4f, AUC %.4f, MRR %.4f, NDCG@10 %.4f, "
+            + "hit rate@10 %.4f",
+          mean(Evaluation.precisionAtK(ranks: ranks, k: 10)),
+          mean(Evaluation.recallAtK(ranks: ranks, k: 10)),
+          mean(Evaluation.aucScore(ranks: ranks, trainInteractions: train)),
+          mean(Evaluation.reciprocalRank(ranks: ranks)),
+          mean(Evaluation.ndcgAtK(ranks: ranks, k: 10)),
+          mean(Evaluation.hitRateAtK(ranks: ranks, k: 10)))
+      }
+      summaries[engine] = summary
+      harness.fact("evaluation", "\(label) test, \(engine.rawValue): \(summary)")
+    }
+  }
+}
