@@ -9,7 +9,7 @@ struct LightFMBench: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "lightfm-bench",
     abstract: "Benchmarks swift-lightfm's scalar and BLAS paths (release builds only).",
-    subcommands: [Run.self, ExportSynthetic.self],
+    subcommands: [Run.self, ExportSynthetic.self, Peers.self],
     defaultSubcommand: Run.self
   )
 }
