@@ -18,6 +18,17 @@ struct Recommend: ParsableCommand {
   @Option(
     name: .long,
     help: ArgumentHelp(
+      "Interactions of users the model has never seen, in the same format as fit's --train: "
+        + "they are folded in (closed-form embeddings against the frozen items, nothing "
+        + "retrained) and get recommendations by their own ids, their own items excluded.",
+      valueName: "file"))
+  var foldIn: String?
+
+  @OptionGroup var ratings: RatingOptions
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
       "Users to recommend for, one id per line ('-' reads standard input; default: every user "
         + "of the model). An unknown id is an error.",
       valueName: "file"))
@@ -52,13 +63,27 @@ struct Recommend: ParsableCommand {
   func validate() throws {
     if top < 1 { throw ValidationError("--top must be at least 1") }
     if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+    if foldIn != nil && users != nil {
+      throw ValidationError("--fold-in recommends for the users of its file: drop --users")
+    }
+    if foldIn != nil && exclude != nil {
+      throw ValidationError("--fold-in excludes the items of its own file: drop --exclude")
+    }
+    if foldIn == nil && ratings.minRating != nil {
+      throw ValidationError("--min-rating applies to the --fold-in file only")
+    }
   }
 
   func run() throws {
-    let loaded = try model.load()
+    var loaded = try model.load()
+    var queries = try users.map { try userIndices($0, dataset: loaded.dataset) }
+    var exclusion = try exclude.map { try exclusionMatrix($0, dataset: loaded.dataset) }
+    if let foldIn {
+      let arrivals = try foldInArrivals(foldIn, into: &loaded)
+      queries = arrivals.users
+      exclusion = arrivals.exclusion
+    }
     let dataset = loaded.dataset
-    let queries = try users.map { try userIndices($0, dataset: dataset) }
-    let exclusion = try exclude.map { try exclusionMatrix($0, dataset: dataset) }
     let names = try readNames(listOptions.itemNames)
     let all = queries ?? Array(0..<dataset.userIDs.count)
 

@@ -104,7 +104,8 @@ final class FoldInMovieLensTests: XCTestCase {
       try hybridData.fit(users: kept, items: items, userFeatures: names)
       let keptFeatures = try hybridData.buildUserFeatures(kept.map { ($0, demographics[$0]!) })
       var hybrid = warp()
-      try hybrid.fit(trainKept, userFeatures: keptFeatures.paddedRows(to: allUsers.count), epochs: 20)
+      try hybrid.fit(
+        trainKept, userFeatures: keptFeatures.paddedRows(to: allUsers.count), epochs: 20)
       // Feature-only cold start: the held users are their demographics alone.
       let cold = try hybridData.coldStartUserFeatures(held.map { demographics[$0]! })
       try evaluate(hybrid, 4, userFeatures: keptFeatures.appendingRows(cold))

@@ -34,9 +34,8 @@ extension FoldInSolver {
   /// (WARP: until s_uj > s_ui − 1, at most `maxSampled` scored; otherwise one draw), and
   ///
   /// ```
-  /// WARP (Weston et al. 2011):  L = min(10, ln(max(1, ⌊(N − 1)/n⌋)))   on a violation after n
-  /// BPR (Rendle et al. 2009):   L = 1 − σ(s_ui − s_uj)                  (also for `.logistic`,
-  ///                                                                    which has no negatives here)
+  /// WARP (Weston et al. 2011):  L = min(10, ln(max(1, ⌊(N − 1)/n⌋)))  on a violation after n
+  /// BPR (Rendle et al. 2009):   L = 1 − σ(s_ui − s_uj)     (`.logistic` too: no negatives here)
   /// g = L·(q_j − q_i);   p −= lr/√G ⊙ g;   G += g ⊙ g      (Adagrad, Duchi et al. 2011; G₀ = 1)
   /// p −= lr·userAlpha·p                                      (L2)
   /// ```

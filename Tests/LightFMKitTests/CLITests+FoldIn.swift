@@ -1,0 +1,84 @@
+import Foundation
+import XCTest
+import _LightFMTestSupport
+
+@testable import LightFMKit
+
+/// `lightfm recommend --fold-in`: users the model has never seen, served by their own ids.
+extension CLITests {
+  func testRecommendFoldsInNewUsersFromAFile() throws {
+    let train = try smallTrainingFile()
+    var run = try lightfm([
+      "fit", "--train", train, "--min-rating", "4", "--loss", "warp", "--epochs", "30",
+      "--components", "8", "--seed", "1", "--threads", "1", "--model", "small.lfm",
+    ])
+    XCTAssertEqual(run.status, 0, run.stderr)
+    // n1 likes x's, n2 likes y's; n1's rating-2 line and the unknown item are not positives.
+    let arrivals = try write(
+      "new.csv",
+      "user,item,rating\nn1,x1,5\nn1,x2,4\nn1,y3,2\nn2,y1,5\nn2,y2,5\nn2,zz,5\n")
+    run = try lightfm([
+      "recommend", "--model", "small.lfm", "--fold-in", arrivals, "--min-rating", "4",
+      "--top", "3", "--threads", "1",
+    ])
+    XCTAssertEqual(run.status, 0, run.stderr)
+    XCTAssertTrue(run.stderr.contains("1 line(s)"), run.stderr)
+    XCTAssertTrue(run.stderr.contains("folded in 2 user(s)"), run.stderr)
+    let lines = run.stdout.split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
+    XCTAssertEqual(lines.first, ["user", "rank", "item", "score"])
+    XCTAssertEqual(lines.count, 7, run.stdout)
+    for line in lines.dropFirst() {
+      XCTAssertTrue(["n1", "n2"].contains(line[0]), run.stdout)
+      XCTAssertEqual(line[2].first, line[0] == "n1" ? "x" : "y", run.stdout)
+      let own = line[0] == "n1" ? ["x1", "x2", "y3"] : ["y1", "y2"]
+      XCTAssertFalse(own.contains(line[2]), "own items excluded: \(run.stdout)")
+    }
+    // The model file is not changed: the new users are still unknown to it.
+    run = try lightfm(["recommend", "--model", "small.lfm", "--users", "-"], stdin: "n1\n")
+    assertFails(run, ["unknown user id 'n1'"])
+
+    assertFails(
+      try lightfm(["recommend", "--model", "small.lfm", "--fold-in", arrivals, "--users", "u"]),
+      ["drop --users"])
+    let nothing = try write("nothing.csv", "n3,unknown-item\n")
+    assertFails(
+      try lightfm(["recommend", "--model", "small.lfm", "--fold-in", nothing]),
+      ["nothing.csv", "nobody to fold in"])
+  }
+
+  /// MovieLens: fit without a tenth of the users, fold them in from their ua.base lines.
+  func testMovieLensFoldInRecommend() throws {
+    guard let ml = MovieLens.directory() else { throw XCTSkip(MovieLens.missingMessage) }
+    let base = try String(
+      contentsOf: ml.appendingPathComponent("ua.base"), encoding: .utf8
+    ).split(separator: "\n")
+    let isHeld = { (line: Substring) in Int(line.prefix { $0 != "\t" })! % 10 == 0 }
+    let kept = try write("kept.tsv", base.filter { !isHeld($0) }.joined(separator: "\n") + "\n")
+    let held = try write("held.tsv", base.filter(isHeld).joined(separator: "\n") + "\n")
+    var run = try lightfm([
+      "fit", "--train", kept, "--min-rating", "4", "--loss", "warp", "--epochs", "10",
+      "--seed", "42", "--model", "kept.lfm",
+    ])
+    XCTAssertEqual(run.status, 0, run.stderr)
+    run = try lightfm([
+      "recommend", "--model", "kept.lfm", "--fold-in", held, "--min-rating", "4",
+      "--format", "jsonl",
+    ])
+    XCTAssertEqual(run.status, 0, run.stderr)
+    let objects = try run.stdout.split(separator: "\n").map {
+      try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+    }
+    XCTAssertEqual(objects.count, 94)
+    let heldLines = Set(base.filter(isHeld).map { $0.split(separator: "\t").prefix(2) })
+    for object in objects {
+      let user = try XCTUnwrap(object["user"] as? String)
+      XCTAssertEqual(Int(user)! % 10, 0)
+      let items = try XCTUnwrap(object["items"] as? [[String: Any]])
+      XCTAssertEqual(items.count, 10)
+      for item in items {
+        let id = try XCTUnwrap(item["item"] as? String)
+        XCTAssertFalse(heldLines.contains([Substring(user), Substring(id)]), "\(user) \(id)")
+      }
+    }
+  }
+}
