@@ -87,7 +87,7 @@ enum ParallelBlocks {
 /// s(u, i) = b_u + (p_u · q_i + b_i)
 /// ```
 ///
-/// The bracket is what the tile holds (GEMM, then `b_i` added as the row is scanned); `b_u` does
+/// The bracket is what the tile holds: one GEMM of `[p_u | 1]` against `[q_i | b_i]`; `b_u` does
 /// not change a row's ranking and is added to the k survivors only.
 struct BlockedScorer {
   /// Query rows (users, or items for similarity).
@@ -122,12 +122,12 @@ struct BlockedScorer {
       return Recommendations(queries: rows, k: kk, storage: storage, counts: counts)
     }
     let d = queries.dimension
+    let w = d + 1
     let block = max(1, min(userBlock, rows.count))
     let tile = max(16, min(itemTile, itemCount))
     let blocks = (rows.count + block - 1) / block
     let (engine, excludeSelf) = (self.engine, self.excludeSelf)
-    let (queryE, queryB, itemE, itemB) =
-      (queries.embeddings, queries.biases, items.embeddings, items.biases)
+    let (queryE, queryB, itemE) = (queries.embeddings, queries.biases, items.withBiasColumn())
     let itemMap = self.itemMap
     let packed = self.packedIndex ?? []
     let isPacked = self.packedIndex != nil
@@ -143,27 +143,27 @@ struct BlockedScorer {
         let countOut = SharedMutablePointer(countBuffer)!
         ParallelBlocks.run(
           blocks: blocks, threads: threads,
-          makeState: { WorkerScratch(rows: block, d: d, tile: tile, k: kk) },
+          makeState: { WorkerScratch(rows: block, d: w, tile: tile, k: kk) },
           body: { b, scratch in
             let lo = b * block
             let m = min(block, rows.count - lo)
             queryE.withUnsafeBufferPointer { qe in
             itemE.withUnsafeBufferPointer { ie in
-            itemB.withUnsafeBufferPointer { ib in
             exclusionPointers.withUnsafeBufferPointer { xp in
             exclusionColumns.withUnsafeBufferPointer { xc in
             packed.withUnsafeBufferPointer { pk in
-              // Gather the block's query rows into the contiguous A operand.
+              // Gather the block's query rows into the contiguous A operand, [p_u | 1].
               for r in 0..<m {
                 let q = rows[lo + r]
-                (scratch.a + r * d).update(from: qe.baseAddress! + q * d, count: d)
+                (scratch.a + r * w).update(from: qe.baseAddress! + q * d, count: d)
+                scratch.a[r * w + d] = 1
                 scratch.cursor[r] = q < exclusionRows ? xp[q] : 0
               }
               var j0 = 0
               while j0 < itemCount {
                 let n = min(tile, itemCount - j0)
                 engine.fillTile(
-                  a: scratch.a, m: m, b: ie.baseAddress! + j0 * d, n: n, d: d,
+                  a: scratch.a, m: m, b: ie.baseAddress! + j0 * w, n: n, d: w,
                   c: scratch.tile, ldc: tile)
                 for r in 0..<m {
                   let row = scratch.tile + r * tile
@@ -177,12 +177,10 @@ struct BlockedScorer {
                     let p = isPacked ? Int(pk[q]) : q
                     if p >= j0 && p < j0 + n { row[p - j0] = -.infinity }
                   }
-                  scratch.heaps[r].offer(
-                    row: row, bias: ib.baseAddress! + j0, count: n, first: j0)
+                  scratch.heaps[r].offer(row: row, count: n, first: j0)
                 }
                 j0 += n
               }
-            }
             }
             }
             }

@@ -143,10 +143,11 @@ struct BlockedRanker {
         columnIndices: test.columnIndices, values: ranks)
     }
     let d = users.dimension
+    let w = d + 1
     let block = max(1, min(ScoringTiles.userBlock, ScoringTiles.rankTileBudget / itemCount))
     let blocks = (active.count + block - 1) / block
     let longest = active.reduce(0) { max($0, test.rowCount($1)) }
-    let (userE, itemE, itemB, engine) = (users.embeddings, items.embeddings, items.biases, engine)
+    let (userE, itemE, engine) = (users.embeddings, items.withBiasColumn(), engine)
     let (testPointers, testColumns) = (test.rowPointers, test.columnIndices)
     let trainRows = train?.shape.rows ?? 0
     let trainPointers = train?.rowPointers ?? [0]
@@ -156,27 +157,26 @@ struct BlockedRanker {
       let output = SharedMutablePointer(rankBuffer)!
       ParallelBlocks.run(
         blocks: blocks, threads: threads,
-        makeState: { RankScratch(rows: block, d: d, items: itemCount, longest: longest) },
+        makeState: { RankScratch(rows: block, d: w, items: itemCount, longest: longest) },
         body: { b, scratch in
           let lo = b * block
           let m = min(block, active.count - lo)
           userE.withUnsafeBufferPointer { ue in
           itemE.withUnsafeBufferPointer { ie in
-          itemB.withUnsafeBufferPointer { ib in
           testPointers.withUnsafeBufferPointer { tp in
           testColumns.withUnsafeBufferPointer { tc in
           trainPointers.withUnsafeBufferPointer { xp in
           trainColumns.withUnsafeBufferPointer { xc in
             for r in 0..<m {
-              (scratch.a + r * d).update(from: ue.baseAddress! + active[lo + r] * d, count: d)
+              (scratch.a + r * w).update(from: ue.baseAddress! + active[lo + r] * d, count: d)
+              scratch.a[r * w + d] = 1
             }
             engine.fillTile(
-              a: scratch.a, m: m, b: ie.baseAddress!, n: itemCount, d: d,
+              a: scratch.a, m: m, b: ie.baseAddress!, n: itemCount, d: w,
               c: scratch.tile, ldc: itemCount)
             for r in 0..<m {
               let u = active[lo + r]
               let row = scratch.tile + r * itemCount
-              Self.addBias(row: row, bias: ib.baseAddress!, count: itemCount)
               let start = tp[u]
               let p = tp[u + 1] - start
               for e in 0..<p { scratch.testScores[e] = row[Int(tc[start + e])] }
@@ -201,27 +201,12 @@ struct BlockedRanker {
           }
           }
           }
-          }
         },
         finish: { scratch in scratch.deallocate() })
     }
     return CSRMatrix(
       uncheckedShape: test.shape, rowPointers: test.rowPointers,
       columnIndices: test.columnIndices, values: ranks)
-  }
-
-  /// row[j] += bias[j].
-  @inline(__always)
-  static func addBias(row: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, count n: Int) {
-    var j = 0
-    while j + 16 <= n {
-      SIMDKernels.store16(SIMDKernels.load16(row + j) + SIMDKernels.load16(bias + j), row + j)
-      j += 16
-    }
-    while j < n {
-      row[j] += bias[j]
-      j += 1
-    }
   }
 
   /// #{ j < n : row[j] ≥ t }, 16 lanes at a time.

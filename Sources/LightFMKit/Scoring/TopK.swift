@@ -134,32 +134,42 @@ struct TopKHeap {
     return n
   }
 
-  /// Offers every entry of `row[0..<n] + bias[0..<n]` (item indices `first..<first + n`).
+  /// Offers every entry of `row[0..<n]` (item indices `first..<first + n`).
   ///
-  /// A 16-wide "is anything above the current k-th best?" test skips almost every chunk once
-  /// the heap is full; −∞ entries (masked items) never enter.
+  /// A 64-wide "is anything above the current k-th best?" test (four 16-lane compares OR-ed
+  /// into one mask) skips almost every chunk once the heap is full; −∞ entries (masked items)
+  /// never enter.
   ///
   /// - Complexity: O(n) plus O(log k) per entry that enters the heap.
   @inline(__always)
-  mutating func offer(
-    row: UnsafePointer<Float>, bias: UnsafePointer<Float>, count n: Int, first: Int
-  ) {
+  mutating func offer(row: UnsafePointer<Float>, count n: Int, first: Int) {
     var t = threshold
     var j = 0
+    while j + 64 <= n {
+      let tv = SIMD16<Float>(repeating: t)
+      let above =
+        (SIMDKernels.load16(row + j) .> tv) .| (SIMDKernels.load16(row + j + 16) .> tv)
+        .| (SIMDKernels.load16(row + j + 32) .> tv) .| (SIMDKernels.load16(row + j + 48) .> tv)
+      if any(above) {
+        for q in j..<(j + 64) where row[q] > t {
+          push(row[q], Int32(truncatingIfNeeded: first + q))
+          t = threshold
+        }
+      }
+      j += 64
+    }
     while j + 16 <= n {
-      let v = SIMDKernels.load16(row + j) + SIMDKernels.load16(bias + j)
-      if any(v .> SIMD16<Float>(repeating: t)) {
-        for lane in 0..<16 where v[lane] > t {
-          push(v[lane], Int32(truncatingIfNeeded: first + j + lane))
+      if any(SIMDKernels.load16(row + j) .> SIMD16<Float>(repeating: t)) {
+        for q in j..<(j + 16) where row[q] > t {
+          push(row[q], Int32(truncatingIfNeeded: first + q))
           t = threshold
         }
       }
       j += 16
     }
     while j < n {
-      let v = row[j] + bias[j]
-      if v > t {
-        push(v, Int32(truncatingIfNeeded: first + j))
+      if row[j] > t {
+        push(row[j], Int32(truncatingIfNeeded: first + j))
         t = threshold
       }
       j += 1
