@@ -7,9 +7,10 @@ extension LightFM {
   /// s(u, i) = b_u + b_i + p_u · q_i
   /// ```
   ///
-  /// Users × items are scored tile by tile (256 users × 4096 items per single-threaded
-  /// `cblas_sgemm`), each worker thread owning its tile; known items are masked in the tile and
-  /// each row's running top-k is updated straight from it. The users × items matrix is never
+  /// Users × items are scored tile by tile (256 users × 1024 items per single-threaded
+  /// `cblas_sgemm` of `[p_u | 1]` against `[q_i | b_i]`), each worker thread owning its tile;
+  /// known items are masked in the tile and each row's running top-k is updated straight from
+  /// it. The users × items matrix is never
   /// allocated.
   ///
   /// - Parameters:
