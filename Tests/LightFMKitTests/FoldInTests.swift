@@ -184,4 +184,31 @@ final class FoldInTests: XCTestCase {
           users: [0], interactions: interactions, dataset: noIdentity, using: &generator)
       }.contains("identity features off"))
   }
+
+  /// README's fold-in example, on the quickstart data.
+  func testReadmeFoldInExample() throws {
+    var dataset = Dataset()
+    try dataset.fit(
+      users: ["user_1", "user_2", "user_3"], items: ["item_A", "item_B", "item_C", "item_D"])
+    let (interactions, _) = try dataset.buildInteractions([
+      ("user_1", "item_A"), ("user_1", "item_C"), ("user_2", "item_B"), ("user_2", "item_C"),
+      ("user_3", "item_A"), ("user_3", "item_B"), ("user_3", "item_D"),
+    ])
+    var model = LightFM(noComponents: 4, loss: .warp, randomState: 42)
+    try model.fit(interactions, epochs: 5)
+    let before = try model.predict(userIds: [0, 1, 2], itemIds: [0, 1, 2])
+
+    try dataset.fitPartial(users: ["user_4"])
+    let u = dataset.mapping().userIdMap["user_4"]!
+    let arrivals = try dataset.buildInteractions([("user_4", "item_B"), ("user_4", "item_D")])
+      .interactions.toCSR()
+    try model.foldIn(users: [u], interactions: arrivals, dataset: dataset)
+    let lists = try model.recommend(users: [u], k: 10, excluding: arrivals)
+    XCTAssertEqual(Set(lists[0].map(\.item)), [0, 2], "the two items user_4 does not know")
+    XCTAssertEqual(try model.predict(userIds: [0, 1, 2], itemIds: [0, 1, 2]), before)
+    let rows = arrivals.selectingRows([u])
+    let (biases, embeddings) = try model.foldInRepresentations(interactions: rows)
+    XCTAssertEqual(biases, [0])
+    XCTAssertEqual(embeddings.count, 4)
+  }
 }
