@@ -90,3 +90,85 @@ extension Recommend {
     return (users, exclusion)
   }
 }
+
+// MARK: - lightfm recommend --new-users
+
+extension Recommend {
+  /// Feature rows for the users of a feature file (`id<sep>feature[:weight]...`), described by
+  /// their features alone: no identity feature, rows normalised as `fit` does. Nothing is
+  /// retrained (`Dataset.coldStartUserFeatures`, `LightFM.recommendForNewUsers`).
+  ///
+  /// - Returns: the ids in file order and one feature row per id.
+  /// - Throws: `LightFMError` naming the file and line of a feature the model never saw, or a
+  ///   file that is not text.
+  func coldStartRows(_ path: String, dataset: Dataset) throws -> (ids: [String], rows: CSRMatrix)
+  {
+    guard case .text(let file) = try FeatureInput(path: path) else {
+      throw LightFMError.invalidData(
+        "\(path): --new-users takes a text feature file (id<sep>feature[:weight]...), not a "
+          + "matrix")
+    }
+    var ids: [String] = []
+    var features: [[(String, Float)]] = []
+    var lines: [Int] = []
+    var position: [String: Int] = [:]
+    for record in file.records {
+      let pairs = record.features.map { ($0.name, $0.weight) }
+      if let n = position[record.id] {
+        features[n] += pairs
+        continue
+      }
+      position[record.id] = ids.count
+      ids.append(record.id)
+      features.append(pairs)
+      lines.append(record.line)
+    }
+    guard !ids.isEmpty else {
+      throw LightFMError.invalidData("\(path): no users to recommend for")
+    }
+    for (n, row) in features.enumerated() {
+      for (name, _) in row where !dataset.userFeatureNames.contains(name) {
+        throw LightFMError(
+          .unknownID,
+          "\(path):\(lines[n]): unknown user feature '\(name)' for new user '\(ids[n])': the "
+            + "model was fitted with \(dataset.userFeatureNames.count) user features and not "
+            + "this one")
+      }
+    }
+    let known = ids.filter { dataset.userIDs.contains($0) }
+    if let first = known.first {
+      Console.note(
+        "recommend: \(known.count) user(s) of \(path) are in the model (first '\(first)'); "
+          + "they are served from the file's features alone")
+    }
+    do {
+      return (ids, try dataset.coldStartUserFeatures(features))
+    } catch let error as LightFMError {
+      throw LightFMError(error.kind, "\(path): \(error.message)")
+    }
+  }
+}
+
+extension Recommend {
+  /// `--new-users`: cold-start recommendations, written as the other lists are.
+  func recommendColdStart(_ path: String) throws {
+    let loaded = try model.load()
+    let dataset = loaded.dataset
+    let (ids, rows) = try coldStartRows(path, dataset: dataset)
+    let names = try readNames(listOptions.itemNames)
+    let lists = try loaded.model.recommendForNewUsers(
+      features: rows, k: top, itemFeatures: loaded.itemFeatures, numThreads: threads.count)
+    let sink = try OutputSink(path: output)
+    let writer = ListWriter(
+      format: listOptions.format, names: listOptions.itemNames == nil ? nil : names,
+      queryKey: "user")
+    try sink.write(writer.header)
+    for (n, list) in lists.enumerated() {
+      try sink.write(
+        writer.lines(
+          query: ids[n], items: list.map { (dataset.itemIDs.id(at: $0.item), $0.score) }))
+    }
+    try sink.finish()
+    Console.note("recommend: \(ids.count) new user(s) served from their features alone")
+  }
+}

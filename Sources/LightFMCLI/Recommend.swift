@@ -29,6 +29,15 @@ struct Recommend: ParsableCommand {
   @Option(
     name: .long,
     help: ArgumentHelp(
+      "Users the model has never seen, described by features alone (lines "
+        + "id<sep>feature[:weight]..., as fit's --user-features): they get recommendations "
+        + "from the sums of their features' embeddings, nothing retrained.",
+      valueName: "file"))
+  var newUsers: String?
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
       "Users to recommend for, one id per line ('-' reads standard input; default: every user "
         + "of the model). An unknown id is an error.",
       valueName: "file"))
@@ -69,12 +78,16 @@ struct Recommend: ParsableCommand {
     if foldIn != nil && exclude != nil {
       throw ValidationError("--fold-in excludes the items of its own file: drop --exclude")
     }
+    if newUsers != nil && (foldIn != nil || users != nil || exclude != nil) {
+      throw ValidationError("--new-users recommends for the users of its file alone")
+    }
     if foldIn == nil && ratings.minRating != nil {
       throw ValidationError("--min-rating applies to the --fold-in file only")
     }
   }
 
   func run() throws {
+    if let newUsers { return try recommendColdStart(newUsers) }
     var loaded = try model.load()
     var queries = try users.map { try userIndices($0, dataset: loaded.dataset) }
     var exclusion = try exclude.map { try exclusionMatrix($0, dataset: loaded.dataset) }

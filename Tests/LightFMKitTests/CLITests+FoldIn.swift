@@ -46,6 +46,31 @@ extension CLITests {
       ["nothing.csv", "nobody to fold in"])
   }
 
+  func testRecommendForNewUsersFromFeaturesAlone() throws {
+    let train = try smallTrainingFile()
+    let groups = try write(
+      "users.txt", (1...6).map { "a\($0)|group:a\nb\($0)|group:b" }.joined(separator: "\n"))
+    var run = try lightfm([
+      "fit", "--train", train, "--user-features", groups, "--min-rating", "4", "--epochs", "30",
+      "--components", "8", "--seed", "1", "--threads", "1", "--model", "groups.lfm",
+    ])
+    XCTAssertEqual(run.status, 0, run.stderr)
+    let newcomers = try write("new.txt", "n1|group:a\nn2|group:b\n")
+    run = try lightfm([
+      "recommend", "--model", "groups.lfm", "--new-users", newcomers, "--top", "3",
+    ])
+    XCTAssertEqual(run.status, 0, run.stderr)
+    let lines = run.stdout.split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
+    XCTAssertEqual(lines.count, 7, run.stdout)
+    for line in lines.dropFirst() {
+      XCTAssertEqual(line[2].first, line[0] == "n1" ? "x" : "y", run.stdout)
+    }
+    let unknown = try write("odd.txt", "n1|group:a\nn3|group:c\n")
+    assertFails(
+      try lightfm(["recommend", "--model", "groups.lfm", "--new-users", unknown]),
+      ["odd.txt:2", "unknown user feature 'group:c'"])
+  }
+
   /// MovieLens: fit without a tenth of the users, fold them in from their ua.base lines.
   func testMovieLensFoldInRecommend() throws {
     guard let ml = MovieLens.directory() else { throw XCTSkip(MovieLens.missingMessage) }
