@@ -39,6 +39,15 @@ struct Fit: ParsableCommand {
 
   @OptionGroup var ratings: RatingOptions
 
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Continue training this saved model on --train instead of starting afresh: new users and "
+        + "items are added and the model grows to them, keeping everything it has learned. "
+        + "Its own hyper-parameters are kept (only --epochs, --threads and --min-rating apply).",
+      valueName: "file"))
+  var resume: String?
+
   @Option(name: .long, help: "The loss function.")
   var loss: Loss = .warp
 
@@ -109,9 +118,14 @@ struct Fit: ParsableCommand {
     if kosK < 1 || kosN < 1 { throw ValidationError("--kos-k and --kos-n must be at least 1") }
     if !(rho > 0 && rho < 1) { throw ValidationError("--rho must be in (0, 1)") }
     if !(epsilon.isFinite && epsilon > 0) { throw ValidationError("--epsilon must be > 0") }
+    if resume != nil && (userFeatures != nil || itemFeatures != nil) {
+      throw ValidationError(
+        "--resume keeps the saved feature matrices: drop --user-features and --item-features")
+    }
   }
 
   func run() throws {
+    if let resume { return try self.resume(resume) }
     let started = Date()
     let data = try TrainingData.load(
       train: train, userFeatures: userFeatures, itemFeatures: itemFeatures,

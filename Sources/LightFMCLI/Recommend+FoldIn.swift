@@ -45,32 +45,11 @@ extension Recommend {
           + "'\(first)'); their embeddings are recomputed from the file")
     }
     let usersBefore = dataset.userIDs.count
-    let featuresBefore = dataset.userFeatureNames.count
     try dataset.fitPartial(users: order.ids)
     let users = order.ids.map { dataset.userIDs[$0]! }
-
-    // A model with user features needs a row for each new user: its identity feature alone.
-    var userFeatures = loaded.userFeatures
-    if let existing = userFeatures {
-      let coo = COOMatrix(existing)
-      var rows: [Int32] = []
-      var columns: [Int32] = []
-      for u in usersBefore..<dataset.userIDs.count {
-        guard let column = dataset.userFeatureNames[dataset.userIDs.id(at: u)] else { continue }
-        rows.append(Int32(u))
-        columns.append(Int32(column))
-      }
-      let extended = try CSRMatrix(
-        COOMatrix(
-          rows: dataset.userIDs.count, columns: dataset.userFeatureNames.count,
-          rowIndices: coo.rowIndices + rows, columnIndices: coo.columnIndices + columns,
-          values: coo.values + [Float](repeating: 1, count: rows.count)))
-      userFeatures = extended
-      let added = dataset.userFeatureNames.count - featuresBefore
-      Console.note(
-        "recommend: the model has user features; \(added) new user(s) are represented by their "
-          + "own feature alone")
-    }
+    let userFeatures = try extendedFeatures(
+      loaded.userFeatures, ids: dataset.userIDs, names: dataset.userFeatureNames,
+      from: usersBefore, label: "recommend", side: "user")
 
     let kept = positives.filter { dataset.itemIDs.contains($0.item) }
     let interactions = try interactionMatrix(kept, dataset: dataset).toCSR()
@@ -171,4 +150,34 @@ extension Recommend {
     try sink.finish()
     Console.note("recommend: \(ids.count) new user(s) served from their features alone")
   }
+}
+
+// MARK: - Feature rows for arrivals
+
+/// A saved feature matrix extended to ids added after `from`: each new row holds the id's own
+/// (identity) feature alone, and the matrix gains the new feature columns. `nil` (identity
+/// features) stays `nil`.
+func extendedFeatures(
+  _ existing: CSRMatrix?, ids: IDMapping, names: IDMapping, from: Int, label: String,
+  side: String
+) throws -> CSRMatrix? {
+  guard let existing else { return nil }
+  let coo = COOMatrix(existing)
+  var rows: [Int32] = []
+  var columns: [Int32] = []
+  for index in from..<ids.count {
+    guard let column = names[ids.id(at: index)] else { continue }
+    rows.append(Int32(index))
+    columns.append(Int32(column))
+  }
+  if !rows.isEmpty {
+    Console.note(
+      "\(label): the model has \(side) features; \(rows.count) new \(side)(s) are represented "
+        + "by their own feature alone")
+  }
+  return try CSRMatrix(
+    COOMatrix(
+      rows: ids.count, columns: names.count, rowIndices: coo.rowIndices + rows,
+      columnIndices: coo.columnIndices + columns,
+      values: coo.values + [Float](repeating: 1, count: rows.count)))
 }

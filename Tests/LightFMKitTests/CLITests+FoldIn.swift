@@ -71,6 +71,40 @@ extension CLITests {
       ["odd.txt:2", "unknown user feature 'group:c'"])
   }
 
+  func testFitResumeGrowsTheModelAndKeepsTraining() throws {
+    let train = try smallTrainingFile()
+    var run = try lightfm([
+      "fit", "--train", train, "--min-rating", "4", "--epochs", "20", "--components", "8",
+      "--seed", "1", "--threads", "1", "--model", "small.lfm",
+    ])
+    XCTAssertEqual(run.status, 0, run.stderr)
+    // A new user who likes x's, and a new item x6 liked by the a's.
+    let more = try write(
+      "more.csv",
+      "user,item,rating\nn1,x1,5\nn1,x2,5\nn1,x4,5\n"
+        + (1...6).map { "a\($0),x6,5" }.joined(separator: "\n") + "\n")
+    run = try lightfm([
+      "fit", "--resume", "small.lfm", "--train", more, "--min-rating", "4", "--epochs", "20",
+      "--threads", "1", "--model", "grown.lfm",
+    ])
+    XCTAssertEqual(run.status, 0, run.stderr)
+    XCTAssertTrue(run.stderr.contains("1 new user(s), 1 new item(s)"), run.stderr)
+    run = try lightfm(
+      ["recommend", "--model", "grown.lfm", "--users", "-", "--top", "2", "--exclude", more],
+      stdin: "n1\n")
+    XCTAssertEqual(run.status, 0, run.stderr)
+    let lines = run.stdout.split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
+    XCTAssertEqual(lines.count, 3, run.stdout)
+    XCTAssertTrue(lines.dropFirst().allSatisfy { $0[2].hasPrefix("x") }, run.stdout)
+    run = try lightfm(["similar", "--model", "grown.lfm", "--item", "x6", "--top", "3"])
+    XCTAssertEqual(run.status, 0, run.stderr)
+    assertFails(
+      try lightfm([
+        "fit", "--resume", "small.lfm", "--train", more, "--item-features", more,
+        "--model", "x.lfm",
+      ]), ["drop --user-features and --item-features"])
+  }
+
   /// MovieLens: fit without a tenth of the users, fold them in from their ua.base lines.
   func testMovieLensFoldInRecommend() throws {
     guard let ml = MovieLens.directory() else { throw XCTSkip(MovieLens.missingMessage) }

@@ -1,0 +1,65 @@
+import Foundation
+import LightFMKit
+
+// MARK: - lightfm fit --resume
+
+extension Fit {
+  /// Continues training a saved model on a new interactions file, growing it first.
+  ///
+  /// Users and items of the file that the model does not know are added to its mappings
+  /// (`Dataset.fitPartial`), the model grows to the new feature counts (`LightFM.grow`: new rows
+  /// initialised as at the first fit, every learned value and optimiser accumulator kept), and
+  /// `fitPartial` trains on the file for `--epochs`. The saved hyper-parameters and training
+  /// generator are kept; a saved feature matrix gains one row per new user or item, holding its
+  /// own feature alone.
+  ///
+  /// - Throws: `LightFMError` for an unreadable model or file, bad lines (file and line), or a
+  ///   file without positives.
+  func resume(_ path: String) throws {
+    let started = Date()
+    let loaded = try ModelInput(model: path).load()
+    var dataset = loaded.dataset
+    let input = try InteractionInput(path: train)
+    let positives = try input.positives(minRating: ratings.minRating)
+    guard !positives.isEmpty else {
+      throw LightFMError.invalidData(
+        "\(train): no positive interactions"
+          + (ratings.minRating.map { " with a rating of at least \($0)" } ?? ""))
+    }
+    let (usersBefore, itemsBefore) = (dataset.userIDs.count, dataset.itemIDs.count)
+    do {
+      try dataset.fitPartial(users: input.records.map(\.user), items: input.records.map(\.item))
+    } catch let error as LightFMError {
+      throw LightFMError(error.kind, "\(train): \(error.message)")
+    }
+    Console.note(
+      "fit: resuming \(path): \(dataset.userIDs.count - usersBefore) new user(s), "
+        + "\(dataset.itemIDs.count - itemsBefore) new item(s), \(positives.count) positives")
+    let userFeatures = try extendedFeatures(
+      loaded.userFeatures, ids: dataset.userIDs, names: dataset.userFeatureNames,
+      from: usersBefore, label: "fit", side: "user")
+    let itemFeatures = try extendedFeatures(
+      loaded.itemFeatures, ids: dataset.itemIDs, names: dataset.itemFeatureNames,
+      from: itemsBefore, label: "fit", side: "item")
+    let (interactions, weights) = try dataset.buildInteractions(
+      positives.lazy.map { ($0.user, $0.item, $0.value ?? 1) })
+    var estimator = loaded.model
+    try estimator.grow(to: dataset)
+    try estimator.fitPartial(
+      interactions, userFeatures: userFeatures, itemFeatures: itemFeatures,
+      sampleWeight: estimator.loss == .warpKOS ? nil : weights, epochs: epochs,
+      numThreads: threads.count, progress: { Console.note("fit: \($0.description)") })
+    try estimator.save(
+      to: URL(fileURLWithPath: model), dataset: dataset, userFeatures: userFeatures,
+      itemFeatures: itemFeatures)
+    Console.note(
+      "fit: wrote \(model) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
+  }
+}
+
+extension ModelInput {
+  init(model: String) {
+    self.init()
+    self.model = model
+  }
+}
