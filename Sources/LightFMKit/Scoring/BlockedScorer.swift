@@ -125,7 +125,8 @@ struct BlockedScorer {
     }
     let d = queries.dimension
     let w = d + 1
-    let block = max(1, min(userBlock, rows.count))
+    // Blocks shrink when there are few queries, so every worker gets several.
+    let block = max(1, min(userBlock, (rows.count + 4 * threads - 1) / (4 * threads)))
     let tile = max(16, min(itemTile, itemCount))
     let blocks = (rows.count + block - 1) / block
     let (engine, excludeSelf) = (self.engine, self.excludeSelf)

@@ -144,7 +144,9 @@ struct BlockedRanker {
     }
     let d = users.dimension
     let w = d + 1
-    let block = max(1, min(ScoringTiles.userBlock, ScoringTiles.rankTileBudget / itemCount))
+    let fair = (active.count + 4 * threads - 1) / (4 * threads)
+    let block = max(
+      1, min(ScoringTiles.userBlock, ScoringTiles.rankTileBudget / itemCount, fair))
     let blocks = (active.count + block - 1) / block
     let longest = active.reduce(0) { max($0, test.rowCount($1)) }
     let (userE, itemE, engine) = (users.embeddings, items.withBiasColumn(), engine)
