@@ -38,6 +38,16 @@ struct Recommend: ParsableCommand {
   @Option(
     name: .long,
     help: ArgumentHelp(
+      "Items the model has never seen, described by features alone (lines "
+        + "id<sep>feature[:weight]..., as fit's --item-features): prints where each would rank "
+        + "for every user (or the --users listed) among the items they have not interacted with "
+        + "(--exclude), 0 being the first pick. Nothing is retrained.",
+      valueName: "file"))
+  var newItems: String?
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
       "Users to recommend for, one id per line ('-' reads standard input; default: every user "
         + "of the model). An unknown id is an error.",
       valueName: "file"))
@@ -78,8 +88,11 @@ struct Recommend: ParsableCommand {
     if foldIn != nil && exclude != nil {
       throw ValidationError("--fold-in excludes the items of its own file: drop --exclude")
     }
-    if newUsers != nil && (foldIn != nil || users != nil || exclude != nil) {
+    if newUsers != nil && (foldIn != nil || users != nil || exclude != nil || newItems != nil) {
       throw ValidationError("--new-users recommends for the users of its file alone")
+    }
+    if newItems != nil && foldIn != nil {
+      throw ValidationError("--new-items ranks for the model's own users: drop --fold-in")
     }
     if foldIn == nil && ratings.minRating != nil {
       throw ValidationError("--min-rating applies to the --fold-in file only")
@@ -88,6 +101,7 @@ struct Recommend: ParsableCommand {
 
   func run() throws {
     if let newUsers { return try recommendColdStart(newUsers) }
+    if let newItems { return try rankNewItems(newItems) }
     var loaded = try model.load()
     var queries = try users.map { try userIndices($0, dataset: loaded.dataset) }
     var exclusion = try exclude.map { try exclusionMatrix($0, dataset: loaded.dataset) }

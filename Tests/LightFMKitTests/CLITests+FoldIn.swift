@@ -71,6 +71,33 @@ extension CLITests {
       ["odd.txt:2", "unknown user feature 'group:c'"])
   }
 
+  func testNewItemRanksFromFeaturesAlone() throws {
+    let train = try smallTrainingFile()
+    let features = try write(
+      "items.txt", (1...5).map { "x\($0)|group:x\ny\($0)|group:y" }.joined(separator: "\n"))
+    var run = try lightfm([
+      "fit", "--train", train, "--item-features", features, "--min-rating", "4",
+      "--epochs", "30", "--components", "8", "--seed", "1", "--threads", "1",
+      "--model", "items.lfm",
+    ])
+    XCTAssertEqual(run.status, 0, run.stderr)
+    let arrivals = try write("new-items.txt", "x9|group:x\n")
+    run = try lightfm(
+      ["recommend", "--model", "items.lfm", "--new-items", arrivals, "--users", "-"],
+      stdin: "a1\nb1\n")
+    XCTAssertEqual(run.status, 0, run.stderr)
+    let lines = run.stdout.split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
+    XCTAssertEqual(lines.first, ["item", "user", "rank", "score"])
+    XCTAssertEqual(lines.count, 3, run.stdout)
+    let rank = Dictionary(uniqueKeysWithValues: lines.dropFirst().map { ($0[1], Int($0[2])!) })
+    XCTAssertLessThan(try XCTUnwrap(rank["a1"]), try XCTUnwrap(rank["b1"]), run.stdout)
+    XCTAssertLessThan(try XCTUnwrap(rank["a1"]), 5, "an x-like item near the top for a1")
+    let odd = try write("odd-items.txt", "z1|group:z\n")
+    assertFails(
+      try lightfm(["recommend", "--model", "items.lfm", "--new-items", odd]),
+      ["odd-items.txt:1", "unknown item feature 'group:z'"])
+  }
+
   func testFitResumeGrowsTheModelAndKeepsTraining() throws {
     let train = try smallTrainingFile()
     var run = try lightfm([

@@ -80,13 +80,16 @@ extension Recommend {
   /// - Returns: the ids in file order and one feature row per id.
   /// - Throws: `LightFMError` naming the file and line of a feature the model never saw, or a
   ///   file that is not text.
-  func coldStartRows(_ path: String, dataset: Dataset) throws -> (ids: [String], rows: CSRMatrix)
-  {
+  func coldStartRows(_ path: String, dataset: Dataset, side: String = "user") throws -> (
+    ids: [String], rows: CSRMatrix
+  ) {
     guard case .text(let file) = try FeatureInput(path: path) else {
       throw LightFMError.invalidData(
-        "\(path): --new-users takes a text feature file (id<sep>feature[:weight]...), not a "
+        "\(path): --new-\(side)s takes a text feature file (id<sep>feature[:weight]...), not a "
           + "matrix")
     }
+    let names = side == "user" ? dataset.userFeatureNames : dataset.itemFeatureNames
+    let known = side == "user" ? dataset.userIDs : dataset.itemIDs
     var ids: [String] = []
     var features: [[(String, Float)]] = []
     var lines: [Int] = []
@@ -103,25 +106,26 @@ extension Recommend {
       lines.append(record.line)
     }
     guard !ids.isEmpty else {
-      throw LightFMError.invalidData("\(path): no users to recommend for")
+      throw LightFMError.invalidData("\(path): no \(side)s in the file")
     }
     for (n, row) in features.enumerated() {
-      for (name, _) in row where !dataset.userFeatureNames.contains(name) {
+      for (name, _) in row where !names.contains(name) {
         throw LightFMError(
           .unknownID,
-          "\(path):\(lines[n]): unknown user feature '\(name)' for new user '\(ids[n])': the "
-            + "model was fitted with \(dataset.userFeatureNames.count) user features and not "
-            + "this one")
+          "\(path):\(lines[n]): unknown \(side) feature '\(name)' for new \(side) '\(ids[n])': "
+            + "the model was fitted with \(names.count) \(side) features and not this one")
       }
     }
-    let known = ids.filter { dataset.userIDs.contains($0) }
-    if let first = known.first {
+    let already = ids.filter { known.contains($0) }
+    if let first = already.first {
       Console.note(
-        "recommend: \(known.count) user(s) of \(path) are in the model (first '\(first)'); "
-          + "they are served from the file's features alone")
+        "recommend: \(already.count) \(side)(s) of \(path) are in the model (first "
+          + "'\(first)'); they are scored from the file's features alone")
     }
     do {
-      return (ids, try dataset.coldStartUserFeatures(features))
+      return side == "user"
+        ? (ids, try dataset.coldStartUserFeatures(features))
+        : (ids, try dataset.coldStartItemFeatures(features))
     } catch let error as LightFMError {
       throw LightFMError(error.kind, "\(path): \(error.message)")
     }
@@ -180,4 +184,57 @@ func extendedFeatures(
       rows: ids.count, columns: names.count, rowIndices: coo.rowIndices + rows,
       columnIndices: coo.columnIndices + columns,
       values: coo.values + [Float](repeating: 1, count: rows.count)))
+}
+
+// MARK: - lightfm recommend --new-items
+
+extension Recommend {
+  /// `--new-items`: where items known only by their features would rank for each user (the
+  /// `--users` listed, or all), among the catalog items the user has not interacted with
+  /// (`--exclude`); 0 means the user's first pick. CSV lines `item,user,rank,score`, or one JSON
+  /// object per item.
+  func rankNewItems(_ path: String) throws {
+    let loaded = try model.load()
+    let dataset = loaded.dataset
+    let (ids, rows) = try coldStartRows(path, dataset: dataset, side: "item")
+    let queries = try users.map { try userIndices($0, dataset: dataset) }
+      ?? Array(0..<dataset.userIDs.count)
+    let exclusion = try exclude.map { try exclusionMatrix($0, dataset: dataset) }
+    let ranks = try loaded.model.newItemRanks(
+      features: rows, users: queries, excluding: exclusion, userFeatures: loaded.userFeatures,
+      itemFeatures: loaded.itemFeatures, numThreads: threads.count)
+    let newItems = try loaded.model.itemRepresentations(features: rows)
+    let sink = try OutputSink(path: output)
+    if listOptions.format == .csv { try sink.write("item,user,rank,score\n") }
+    // s(u, j) = b_u + b_j + p_u·q_j, beside each rank.
+    let userReps = try loaded.model.userRepresentations(features: loaded.userFeatures)
+    let d = loaded.model.noComponents
+    let scores = queries.map { u in
+      (0..<ids.count).map { j in
+        var s = userReps.biases[u] + newItems.biases[j]
+        for c in 0..<d { s += userReps.embeddings[u * d + c] * newItems.embeddings[j * d + c] }
+        return s
+      }
+    }
+    for (j, id) in ids.enumerated() {
+      switch listOptions.format {
+      case .csv:
+        var text = ""
+        for (n, u) in queries.enumerated() {
+          text += "\(csvField(id)),\(csvField(dataset.userIDs.id(at: u))),\(ranks[j][n]),"
+            + "\(scores[n][j])\n"
+        }
+        try sink.write(text)
+      case .jsonl:
+        let entries = queries.enumerated().map { n, u in
+          "{\"user\": \(jsonString(dataset.userIDs.id(at: u))), \"rank\": \(ranks[j][n]), "
+            + "\"score\": \(jsonNumber(scores[n][j]))}"
+        }
+        try sink.write(
+          "{\"item\": \(jsonString(id)), \"users\": [" + entries.joined(separator: ", ") + "]}\n")
+      }
+    }
+    try sink.finish()
+    Console.note("recommend: ranked \(ids.count) new item(s) for \(queries.count) user(s)")
+  }
 }
