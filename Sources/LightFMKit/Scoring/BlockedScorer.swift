@@ -12,8 +12,8 @@ public enum ScoringEngine: String, CaseIterable, Sendable {
 
 /// Tile sizes of the blocked scorer, chosen by measurement on the 2-core development machine
 /// (AMD EPYC with AVX2, OpenBLAS's Zen kernels, 100,000 × 50,000, d = 32, top-10): 256 × 1024
-/// beat 256 × 4096, 128 × 1024, 128 × 512, 64 × 1024 and 64 × 8192 both as a bare blocked sgemm
-/// and with the selection. Its 1 MB tile stays in the cache the selection then reads.
+/// beat 256 × 4096, 128 × 1024, 128 × 512, 64 × 1024 and 64 × 8192, both as a bare blocked
+/// sgemm and with the selection. Its 1 MB tile stays in the cache the selection then reads.
 enum ScoringTiles {
   /// Users per block: one worker scores a block against the whole catalog.
   static let userBlock = 256
@@ -151,43 +151,43 @@ struct BlockedScorer {
             let lo = b * block
             let m = min(block, rows.count - lo)
             queryE.withUnsafeBufferPointer { qe in
-            itemE.withUnsafeBufferPointer { ie in
-            exclusionPointers.withUnsafeBufferPointer { xp in
-            exclusionColumns.withUnsafeBufferPointer { xc in
-            packed.withUnsafeBufferPointer { pk in
-              // Gather the block's query rows into the contiguous A operand, [p_u | 1].
-              for r in 0..<m {
-                let q = rows[lo + r]
-                (scratch.a + r * w).update(from: qe.baseAddress! + q * d, count: d)
-                scratch.a[r * w + d] = 1
-                scratch.cursor[r] = q < exclusionRows ? xp[q] : 0
-              }
-              var j0 = 0
-              while j0 < itemCount {
-                let n = min(tile, itemCount - j0)
-                engine.fillTile(
-                  a: scratch.a, m: m, b: ie.baseAddress! + j0 * w, n: n, d: w,
-                  c: scratch.tile, ldc: tile)
-                for r in 0..<m {
-                  let row = scratch.tile + r * tile
-                  let q = rows[lo + r]
-                  if q < exclusionRows {
-                    scratch.cursor[r] = Self.mask(
-                      row: row, columns: xc, from: scratch.cursor[r], to: xp[q + 1],
-                      packed: isPacked ? pk.baseAddress : nil, lo: j0, hi: j0 + n)
+              itemE.withUnsafeBufferPointer { ie in
+                exclusionPointers.withUnsafeBufferPointer { xp in
+                  exclusionColumns.withUnsafeBufferPointer { xc in
+                    packed.withUnsafeBufferPointer { pk in
+                      // Gather the block's query rows into the contiguous A operand, [p_u | 1].
+                      for r in 0..<m {
+                        let q = rows[lo + r]
+                        (scratch.a + r * w).update(from: qe.baseAddress! + q * d, count: d)
+                        scratch.a[r * w + d] = 1
+                        scratch.cursor[r] = q < exclusionRows ? xp[q] : 0
+                      }
+                      var j0 = 0
+                      while j0 < itemCount {
+                        let n = min(tile, itemCount - j0)
+                        engine.fillTile(
+                          a: scratch.a, m: m, b: ie.baseAddress! + j0 * w, n: n, d: w,
+                          c: scratch.tile, ldc: tile)
+                        for r in 0..<m {
+                          let row = scratch.tile + r * tile
+                          let q = rows[lo + r]
+                          if q < exclusionRows {
+                            scratch.cursor[r] = Self.mask(
+                              row: row, columns: xc, from: scratch.cursor[r], to: xp[q + 1],
+                              packed: isPacked ? pk.baseAddress : nil, lo: j0, hi: j0 + n)
+                          }
+                          if excludeSelf {
+                            let p = isPacked ? Int(pk[q]) : q
+                            if p >= j0 && p < j0 + n { row[p - j0] = -.infinity }
+                          }
+                          scratch.heaps[r].offer(row: row, count: n, first: j0)
+                        }
+                        j0 += n
+                      }
+                    }
                   }
-                  if excludeSelf {
-                    let p = isPacked ? Int(pk[q]) : q
-                    if p >= j0 && p < j0 + n { row[p - j0] = -.infinity }
-                  }
-                  scratch.heaps[r].offer(row: row, count: n, first: j0)
                 }
-                j0 += n
               }
-            }
-            }
-            }
-            }
             }
             itemMap.withUnsafeBufferPointerIfPresent { map in
               for r in 0..<m {

@@ -164,44 +164,47 @@ struct BlockedRanker {
           let lo = b * block
           let m = min(block, active.count - lo)
           userE.withUnsafeBufferPointer { ue in
-          itemE.withUnsafeBufferPointer { ie in
-          testPointers.withUnsafeBufferPointer { tp in
-          testColumns.withUnsafeBufferPointer { tc in
-          trainPointers.withUnsafeBufferPointer { xp in
-          trainColumns.withUnsafeBufferPointer { xc in
-            for r in 0..<m {
-              (scratch.a + r * w).update(from: ue.baseAddress! + active[lo + r] * d, count: d)
-              scratch.a[r * w + d] = 1
-            }
-            engine.fillTile(
-              a: scratch.a, m: m, b: ie.baseAddress!, n: itemCount, d: w,
-              c: scratch.tile, ldc: itemCount)
-            for r in 0..<m {
-              let u = active[lo + r]
-              let row = scratch.tile + r * itemCount
-              let start = tp[u]
-              let p = tp[u + 1] - start
-              for e in 0..<p { scratch.testScores[e] = row[Int(tc[start + e])] }
-              if u < trainRows {
-                for n in xp[u]..<xp[u + 1] { row[Int(xc[n])] = -.infinity }
-              }
-              let out = output.base + start
-              if p <= Self.directCountLimit {
-                for e in 0..<p {
-                  out[e] = Float(Self.countAtLeast(scratch.testScores[e], row, itemCount))
+            itemE.withUnsafeBufferPointer { ie in
+              testPointers.withUnsafeBufferPointer { tp in
+                testColumns.withUnsafeBufferPointer { tc in
+                  trainPointers.withUnsafeBufferPointer { xp in
+                    trainColumns.withUnsafeBufferPointer { xc in
+                      for r in 0..<m {
+                        let source = ue.baseAddress! + active[lo + r] * d
+                        (scratch.a + r * w).update(from: source, count: d)
+                        scratch.a[r * w + d] = 1
+                      }
+                      engine.fillTile(
+                        a: scratch.a, m: m, b: ie.baseAddress!, n: itemCount, d: w,
+                        c: scratch.tile, ldc: itemCount)
+                      for r in 0..<m {
+                        let u = active[lo + r]
+                        let row = scratch.tile + r * itemCount
+                        let start = tp[u]
+                        let p = tp[u + 1] - start
+                        for e in 0..<p { scratch.testScores[e] = row[Int(tc[start + e])] }
+                        if u < trainRows {
+                          for n in xp[u]..<xp[u + 1] { row[Int(xc[n])] = -.infinity }
+                        }
+                        let out = output.base + start
+                        if p <= Self.directCountLimit {
+                          for e in 0..<p {
+                            let t = scratch.testScores[e]
+                            out[e] = Float(Self.countAtLeast(t, row, itemCount))
+                          }
+                        } else {
+                          Self.countSorted(
+                            scratch: scratch, p: p, row: row, count: itemCount, out: out)
+                        }
+                        for e in 0..<p where row[Int(tc[start + e])] != -.infinity {
+                          out[e] -= 1  // the item itself was counted (s ≥ s)
+                        }
+                      }
+                    }
+                  }
                 }
-              } else {
-                Self.countSorted(scratch: scratch, p: p, row: row, count: itemCount, out: out)
-              }
-              for e in 0..<p where row[Int(tc[start + e])] != -.infinity {
-                out[e] -= 1  // the item itself was counted (s ≥ s)
               }
             }
-          }
-          }
-          }
-          }
-          }
           }
         },
         finish: { scratch in scratch.deallocate() })
