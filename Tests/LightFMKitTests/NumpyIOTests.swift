@@ -167,17 +167,17 @@ final class NumpyIOTests: XCTestCase {
     // does not use, the same matrix; never a crash or a different matrix.
     let original = try NPZ.readSparseMatrix(from: try file("o.npz", bytes))
     var failures = 0
-    for offset in stride(from: 0, to: bytes.count, by: 13) {
+    for offset in stride(from: 0, to: bytes.count, by: 5) {
       var damaged = bytes
       damaged[offset] ^= 0x5A
       do {
-        let matrix = try NPZ.readSparseMatrix(from: try file("d.npz", damaged))
+        let matrix = try NPZ.readSparseMatrix(bytes: damaged, file: "d.npz")
         XCTAssertEqual(matrix, original, "offset \(offset)")
       } catch {
         failures += 1
       }
     }
-    XCTAssertGreaterThan(failures, bytes.count / 13 / 2)
+    XCTAssertGreaterThan(failures, bytes.count / 5 / 2)
     XCTAssertThrowsError(try NPZ.readSparseMatrix(from: try file("e.npz", []))) {
       XCTAssertTrue("\($0)".contains("empty"), "\($0)")
     }

@@ -26,8 +26,13 @@ public enum NPZ {
   /// - Throws: `LightFMError` naming the file when it is not a sparse matrix saved by scipy, an
   ///   index lies outside the shape, or a value is not finite.
   public static func readSparseMatrix(from url: URL) throws -> COOMatrix {
-    let file = url.path
-    let archive = try archive(url)
+    try readSparseMatrix(bytes: try readFileBytes(url), file: url.path)
+  }
+
+  /// Reads a scipy sparse matrix from the bytes of an `.npz` file; `file` names it in errors.
+  static func readSparseMatrix(bytes: [UInt8], file: String) throws -> COOMatrix {
+    guard !bytes.isEmpty else { throw LightFMError(.parse, "\(file): the file is empty") }
+    let archive = try ZipArchive(bytes: bytes, file: file)
     func array(_ name: String) throws -> NumpyArray {
       guard let bytes = try archive.data(of: name + ".npy") else {
         throw LightFMError(
