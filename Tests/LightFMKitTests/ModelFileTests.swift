@@ -92,7 +92,9 @@ final class ModelFileTests: XCTestCase {
     try dataset.fit(users: users, items: items, itemFeatures: ["even", "odd"])
     var pairs: [(String, String)] = []
     for u in 0..<20 {
-      for i in 0..<30 where i % 2 == u % 2 && (i + u) % 3 != 0 { pairs.append((users[u], items[i])) }
+      for i in 0..<30 where i % 2 == u % 2 && (i + u) % 3 != 0 {
+        pairs.append((users[u], items[i]))
+      }
     }
     let interactions = try dataset.buildInteractions(pairs).interactions
     let features = try dataset.buildItemFeatures(

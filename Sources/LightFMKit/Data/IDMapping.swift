@@ -27,6 +27,13 @@ public struct IDMapping: Equatable, Sendable, Sequence {
     indices[String(describing: id)]
   }
 
+  /// The index of `id`, or `nil` when it was never mapped (no conversion: the fast path for
+  /// ids read from text).
+  public subscript(_ id: String) -> Int? { indices[id] }
+
+  /// Whether `id` is mapped.
+  public func contains(_ id: String) -> Bool { indices[id] != nil }
+
   /// The id of `index`.
   public func id(at index: Int) -> String { ids[index] }
 

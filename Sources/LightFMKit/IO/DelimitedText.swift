@@ -116,8 +116,9 @@ public enum DelimitedText {
     records.reserveCapacity(text.lines.count)
     var columnCount = 0
     var hasHeader = false
+    var fields: [String] = []
     for (index, line) in text.lines.enumerated() {
-      let fields = text.fields(of: line, delimiter: delimiter)
+      text.fields(of: line, delimiter: delimiter, into: &fields)
       if index == 0 {
         guard (2...4).contains(fields.count) else {
           throw LightFMError.parse(
@@ -369,52 +370,65 @@ struct TextFile {
 
   /// The fields of a line, trimmed, unquoted and decoded (UTF-8, or Latin-1 for such files).
   func fields(of line: Line, delimiter: Delimiter) -> [String] {
-    let pattern = delimiter.bytes
-    var fields: [String] = []
-    var n = line.range.lowerBound
-    let end = line.range.upperBound
-    var field: [UInt8] = []
-    while true {
-      field.removeAll(keepingCapacity: true)
-      while n < end && bytes[n] == 0x20 { n += 1 }
-      if n < end && bytes[n] == 0x22 {  // a quoted field
-        n += 1
-        while n < end {
-          if bytes[n] == 0x22 {
-            if n + 1 < end && bytes[n + 1] == 0x22 {
-              field.append(0x22)
-              n += 2
-              continue
-            }
-            n += 1
-            break
-          }
-          field.append(bytes[n])
+    var result: [String] = []
+    fields(of: line, delimiter: delimiter, into: &result)
+    return result
+  }
+
+  /// As `fields(of:delimiter:)`, into a reused array.
+  ///
+  /// - Complexity: O(line length); an unquoted field is decoded straight from the file's bytes.
+  func fields(of line: Line, delimiter: Delimiter, into fields: inout [String]) {
+    fields.removeAll(keepingCapacity: true)
+    let first = delimiter.bytes[0]
+    let second: UInt8? = delimiter.bytes.count > 1 ? delimiter.bytes[1] : nil
+    let width = delimiter.bytes.count
+    bytes.withUnsafeBufferPointer { buffer in
+      let end = line.range.upperBound
+      var n = line.range.lowerBound
+      @inline(__always) func atDelimiter(_ n: Int) -> Bool {
+        buffer[n] == first && (second == nil || (n + 1 < end && buffer[n + 1] == second!))
+      }
+      @inline(__always) func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D }
+      while true {
+        while n < end && buffer[n] == 0x20 { n += 1 }
+        if n < end && buffer[n] == 0x22 {
+          // A quoted field: "" inside is a quote; anything after the closing quote is kept.
+          var field: [UInt8] = []
           n += 1
+          while n < end {
+            if buffer[n] == 0x22 {
+              if n + 1 < end && buffer[n + 1] == 0x22 {
+                field.append(0x22)
+                n += 2
+                continue
+              }
+              n += 1
+              break
+            }
+            field.append(buffer[n])
+            n += 1
+          }
+          while n < end && !atDelimiter(n) {
+            field.append(buffer[n])
+            n += 1
+          }
+          while let last = field.last, isSpace(last) { field.removeLast() }
+          fields.append(field.withUnsafeBufferPointer { decode($0) })
+        } else {
+          let start = n
+          while n < end && !atDelimiter(n) { n += 1 }
+          var stop = n
+          while stop > start && isSpace(buffer[stop - 1]) { stop -= 1 }
+          fields.append(decode(UnsafeBufferPointer(rebasing: buffer[start..<stop])))
         }
+        if n >= end { break }
+        n += width
       }
-      // Up to the next delimiter (after a quoted part, anything left is kept as written).
-      while n < end && !matches(pattern, at: n, end: end) {
-        field.append(bytes[n])
-        n += 1
-      }
-      while let last = field.last, last == 0x20 || last == 0x09 || last == 0x0D {
-        field.removeLast()
-      }
-      fields.append(decode(field))
-      if n >= end { break }
-      n += pattern.count
     }
-    return fields
   }
 
-  @inline(__always)
-  private func matches(_ pattern: [UInt8], at n: Int, end: Int) -> Bool {
-    if bytes[n] != pattern[0] { return false }
-    return pattern.count == 1 || (n + 1 < end && bytes[n + 1] == pattern[1])
-  }
-
-  private func decode(_ field: [UInt8]) -> String {
+  private func decode(_ field: UnsafeBufferPointer<UInt8>) -> String {
     if !isLatin1 { return String(decoding: field, as: UTF8.self) }
     var scalars = String.UnicodeScalarView()
     for b in field { scalars.append(Unicode.Scalar(b)) }

@@ -37,8 +37,9 @@ public struct SavedModel: Sendable {
 ///
 /// Floats are stored as their IEEE-754 bit patterns, so a loaded model predicts bit for bit as
 /// the saved one; the training generator's state is stored too, so `fitPartial` after `load`
-/// continues exactly as it would have without the round trip. Files are written to a temporary file in the same directory and renamed, so a
-/// failed save never leaves a half-written file or destroys the previous one.
+/// continues exactly as it would have without the round trip. Files are written to a temporary
+/// file in the same directory and renamed, so a failed save never leaves a half-written file or
+/// destroys the previous one.
 enum ModelFile {
   static let magic: [UInt8] = [0x89, 0x4C, 0x46, 0x4D, 0x0D, 0x0A, 0x1A, 0x0A]
   /// The newest format version this build reads and the one it writes.
