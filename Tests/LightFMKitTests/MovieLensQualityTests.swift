@@ -125,6 +125,21 @@ final class MovieLensQualityTests: XCTestCase {
     }
   }
 
+  /// The brute-force metrics here agree with `Evaluation` (the blocked GEMM ranks).
+  func testBruteForceMetricsAgreeWithEvaluation() throws {
+    let data = try Self.load()
+    var model = LightFM(loss: .warp, randomState: 1)
+    try model.fit(data.train, epochs: 3)
+    let (p, auc) = try RankMetrics.evaluate(
+      model, test: data.testRows, train: data.trainRows, itemFeatures: nil, k: 10)
+    let theirP = try Evaluation.precisionAtK(
+      model, testInteractions: data.testRows, trainInteractions: data.trainRows, k: 10)
+    let theirAUC = try Evaluation.aucScore(
+      model, testInteractions: data.testRows, trainInteractions: data.trainRows)
+    XCTAssertEqual(p, Double(theirP.reduce(0, +)) / Double(theirP.count), accuracy: 1e-3)
+    XCTAssertEqual(auc, Double(theirAUC.reduce(0, +)) / Double(theirAUC.count), accuracy: 1e-3)
+  }
+
   // MARK: - Side-by-side report (scripts/parity-lightfm; skipped otherwise)
 
   func testParityReport() throws {

@@ -96,4 +96,30 @@ final class OptimiserTests: XCTestCase {
     for _ in 0..<70_000 { counts[a.below(7)] += 1 }
     for n in counts { XCTAssertEqual(Double(n), 10_000, accuracy: 500) }
   }
+
+  /// The bucketed epoch shuffle is a permutation, depends on the seed and not on the threads,
+  /// and spreads every example over the whole order.
+  func testEpochShuffleIsASeededPermutation() {
+    let n = 100_000
+    let source = OwnedBuffer(copying: (0..<n).map { Int32($0) })
+    let target = OwnedBuffer(repeating: Int32(-1), count: n)
+    let shuffle = EpochShuffle<Int32>(count: n)
+    XCTAssertGreaterThan(shuffle.buckets, 1)
+    var a = TrainingRNG(seed: 3)
+    var b = TrainingRNG(seed: 3)
+    shuffle.shuffle(source.shared, into: target.shared, rng: &a, threads: 1)
+    let one = target.array
+    shuffle.shuffle(source.shared, into: target.shared, rng: &b, threads: 2)
+    XCTAssertEqual(target.array, one, "same seed, other thread count, same order")
+    XCTAssertEqual(one.sorted(), (0..<n).map { Int32($0) }, "a permutation")
+    XCTAssertNotEqual(Array(one.prefix(100)), (0..<100).map { Int32($0) })
+    var positionSum = 0.0
+    let rounds = 100
+    for _ in 0..<rounds {
+      shuffle.shuffle(source.shared, into: target.shared, rng: &a, threads: 1)
+      positionSum += Double(target.array.firstIndex(of: 0)!)
+    }
+    // Mean position of the first example: n/2 ± a few standard errors (n/√12/√rounds ≈ 2,900).
+    XCTAssertEqual(positionSum / Double(rounds), Double(n) / 2, accuracy: 10_000)
+  }
 }

@@ -43,13 +43,13 @@ struct Optimiser: Sendable {
       let lr = SIMD8<Float>(repeating: learningRate)
       let k = SIMD8<Float>(repeating: coef)
       while c + 8 <= d {
-        let g = k * load(v + c)
-        let acc = load(gradients + c)
+        let g = k * Vector.load(v + c)
+        let acc = Vector.load(gradients + c)
         let eta = lr / acc.squareRoot()
-        var t = load(theta + c)
+        var t = Vector.load(theta + c)
         if alpha > 0 { t *= shrink(eta, alpha) }
-        store(t - eta * g, theta + c)
-        store(acc + g * g, gradients + c)
+        Vector.store(t - eta * g, theta + c)
+        Vector.store(acc + g * g, gradients + c)
         c += 8
       }
       while c < d {
@@ -68,16 +68,16 @@ struct Optimiser: Sendable {
       let e = SIMD8<Float>(repeating: epsilon)
       let k = SIMD8<Float>(repeating: coef)
       while c + 8 <= d {
-        let g = k * load(v + c)
-        let a = r * load(gradients + c) + r1 * g * g
-        let dd = load(momentum + c)
+        let g = k * Vector.load(v + c)
+        let a = r * Vector.load(gradients + c) + r1 * g * g
+        let dd = Vector.load(momentum + c)
         let eta = (dd + e).squareRoot() / (a + e).squareRoot()
         let delta = eta * g
-        var t = load(theta + c)
+        var t = Vector.load(theta + c)
         if alpha > 0 { t *= shrink(eta, alpha) }
-        store(t - delta, theta + c)
-        store(a, gradients + c)
-        store(r * dd + r1 * delta * delta, momentum + c)
+        Vector.store(t - delta, theta + c)
+        Vector.store(a, gradients + c)
+        Vector.store(r * dd + r1 * delta * delta, momentum + c)
         c += 8
       }
       while c < d {
@@ -119,20 +119,5 @@ struct Optimiser: Sendable {
   private func shrink(_ eta: SIMD8<Float>, _ alpha: Float) -> SIMD8<Float> {
     let one = SIMD8<Float>(repeating: 1)
     return pointwiseMax(SIMD8<Float>(), one - eta * alpha)
-  }
-
-  @inline(__always)
-  private func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-  }
-
-  @inline(__always)
-  private func load(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
-    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-  }
-
-  @inline(__always)
-  private func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
   }
 }

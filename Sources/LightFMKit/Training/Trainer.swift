@@ -16,6 +16,7 @@ final class Trainer {
   /// The examples in stored order, and the buffer each epoch shuffles a fresh copy of.
   private let storedOrder: OwnedBuffer<TrainingExample>
   private let examples: OwnedBuffer<TrainingExample>
+  private let shuffler: EpochShuffle<TrainingExample>
   private let context: TrainingContext
 
   /// Prepares a call. Inputs are already validated by `LightFM.fitPartial`.
@@ -53,6 +54,7 @@ final class Trainer {
     }
     storedOrder = OwnedBuffer(copying: packed)
     examples = OwnedBuffer(copying: packed)
+    shuffler = EpochShuffle(count: packed.count)
 
     context = TrainingContext(
       d: p.noComponents, loss: model.loss,
@@ -85,14 +87,13 @@ final class Trainer {
 
   /// One epoch: shuffle, then `threads` workers each train a contiguous chunk of the order.
   ///
-  /// Every epoch shuffles the stored order afresh, so the visiting order depends only on the
-  /// generator's state: with one thread, `fit(epochs: 3)` equals `fit(epochs: 1)` followed by
-  /// `fitPartial(epochs: 2)`, bit for bit.
+  /// Every epoch permutes the stored order afresh (`EpochShuffle`), so the visiting order
+  /// depends only on the generator's state: with one thread, `fit(epochs: 3)` equals
+  /// `fit(epochs: 1)` followed by `fitPartial(epochs: 2)`, bit for bit.
   /// - Complexity: O(examples · cost per example / threads).
   func epoch(rng: inout TrainingRNG, threads: Int) {
     let count = examples.count
-    examples.base.update(from: storedOrder.base, count: count)
-    rng.shuffle(UnsafeMutableBufferPointer(start: examples.base, count: count))
+    shuffler.shuffle(storedOrder.shared, into: examples.shared, rng: &rng, threads: threads)
     let seeds = (0..<threads).map { _ in rng.next() }
     let context = self.context
     let base = examples.shared

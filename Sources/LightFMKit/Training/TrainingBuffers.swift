@@ -4,8 +4,9 @@
 ///
 /// Training reads and writes through raw pointers from several threads; copying the arrays into
 /// buffers it owns keeps every pointer valid for the whole call without nesting a closure per
-/// array, and leaves the model untouched until the call succeeds.
-final class OwnedBuffer<Element>: @unchecked Sendable {
+/// array, and leaves the model untouched until the call succeeds. Workers never see the buffer
+/// itself, only its `shared` pointer.
+final class OwnedBuffer<Element> {
   let base: UnsafeMutablePointer<Element>
   let count: Int
 
@@ -36,7 +37,7 @@ final class OwnedBuffer<Element>: @unchecked Sendable {
 // MARK: - Parameters
 
 /// One side (users or items) of the model's parameters and optimiser state, as buffers.
-final class ParameterSideBuffers: Sendable {
+final class ParameterSideBuffers {
   let embeddings: OwnedBuffer<Float>
   let biases: OwnedBuffer<Float>
   let embeddingGradients: OwnedBuffer<Float>
@@ -78,7 +79,7 @@ final class ParameterSideBuffers: Sendable {
 }
 
 /// The model's parameters copied into buffers for one `fit` call.
-final class TrainingParameters: Sendable {
+final class TrainingParameters {
   let noComponents: Int
   let users: ParameterSideBuffers
   let items: ParameterSideBuffers
@@ -115,7 +116,7 @@ final class TrainingParameters: Sendable {
 // MARK: - Sparse rows
 
 /// A CSR matrix copied into buffers: the feature rows, or a user's stored items.
-final class CSRBuffers: Sendable {
+final class CSRBuffers {
   let rows: Int
   let rowPointers: OwnedBuffer<Int>
   let columns: OwnedBuffer<Int32>
