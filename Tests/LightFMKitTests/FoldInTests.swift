@@ -211,4 +211,31 @@ final class FoldInTests: XCTestCase {
     XCTAssertEqual(biases, [0])
     XCTAssertEqual(embeddings.count, 4)
   }
+
+  /// The optional refinement: the model's loss on the new rows alone, items frozen; the result
+  /// does not depend on the thread count and still ranks the liked cluster first.
+  func testRefinementIsDeterministicAndKeepsTheClusters() throws {
+    let (dataset, trained) = try planted()
+    var model = trained
+    model.loss = .warp
+    model.randomState = 4
+    let interactions = try CSRMatrix(
+      COOMatrix(
+        rows: 2, columns: dataset.itemIDs.count, rowIndices: [0, 0, 0, 1, 1, 1],
+        columnIndices: [20, 23, 27, 1, 5, 8], values: [1, 1, 1, 1, 1, 1]))
+    let plain = try model.foldInRepresentations(interactions: interactions).embeddings
+    var results: [[Float]] = []
+    for threads in [1, 2] {
+      let options = FoldInOptions(refinementEpochs: 5, numThreads: threads)
+      results.append(
+        try model.foldInRepresentations(interactions: interactions, options: options).embeddings)
+    }
+    XCTAssertEqual(results[0], results[1])
+    XCTAssertNotEqual(results[0], plain)
+    for (u, cluster) in [(0, 2), (1, 0)] {
+      let s = try scores(results[0][(u * d)..<((u + 1) * d)], model)
+      let top = (0..<s.count).sorted { s[$0] > s[$1] }.prefix(perCluster)
+      XCTAssertTrue(top.allSatisfy { $0 / perCluster == cluster }, "user \(u): \(Array(top))")
+    }
+  }
 }
