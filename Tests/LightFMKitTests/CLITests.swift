@@ -219,7 +219,17 @@ final class CLITests: XCTestCase {
     assertFails(
       try lightfm(["fit", "--train", ragged, "--model", "m.lfm", "--components", "0"]),
       ["--components"])
+    // WARP-kOS takes no sample weights: a weight column is refused, ratings are fine.
+    let weighted = try write("weighted.tsv", "1\t2\t5\n3\t4\t2\n1\t4\t3\n")
+    assertFails(
+      try lightfm(["fit", "--train", weighted, "--loss", "warp-kos", "--model", "m.lfm"]),
+      ["warp-kos", "--min-rating"])
     XCTAssertFalse(exists("m.lfm"))
+    XCTAssertEqual(
+      try lightfm([
+        "fit", "--train", weighted, "--loss", "warp-kos", "--min-rating", "3", "--epochs", "2",
+        "--model", "kos.lfm",
+      ]).status, 0)
 
     // Latin-1 ids train fine and come back as UTF-8.
     let latin1 = try write(
