@@ -30,6 +30,9 @@ extension BenchContext {
     let t = threads
     let testUsers = (0..<test.shape.rows).filter { test.rowCount($0) > 0 }.count
     let pairs = Double(testUsers) * Double(test.shape.columns)
+    if eachMetric {
+      harness.fact("evaluation", "\(label): \(testUsers) users with test items")
+    }
     func mean(_ x: [Float]) -> Double { x.isEmpty ? 0 : x.reduce(0) { $0 + Double($1) } / Double(x.count) }
     if eachMetric {
       let metrics: [(String, () throws -> [Float])] = [
@@ -62,12 +65,18 @@ extension BenchContext {
         _ = values
       }
     }
-    var summaries: [ScoringEngine: String] = [:]
+    // Above 20,000 users the scalar engine ranks the test rows of every 10th user only.
+    let scalarTest = test.shape.rows > 20_000 ? try everyTenthRow(test) : test
+    let scalarUsers = (0..<scalarTest.shape.rows).filter { scalarTest.rowCount($0) > 0 }.count
     for engine in [ScoringEngine.blas, .scalar] {
       var summary = ""
+      let test = engine == .blas ? test : scalarTest
+      let users = engine == .blas ? testUsers : scalarUsers
       try harness.measure(
-        "evaluation", "\(label) all 6 metrics, one predictRank, \(engine.rawValue) t=\(t)",
-        rates: [("pairs/s", pairs)]
+        "evaluation",
+        "\(label) all 6 metrics, one predictRank, \(engine.rawValue) t=\(t)"
+          + (users < testUsers ? " (\(users) test users)" : ""),
+        rates: [("pairs/s", Double(users) * Double(test.shape.columns))]
       ) {
         let ranks = try model.predictRank(
           test, trainInteractions: train, numThreads: t, engine: engine)
@@ -81,8 +90,24 @@ extension BenchContext {
           mean(Evaluation.ndcgAtK(ranks: ranks, k: 10)),
           mean(Evaluation.hitRateAtK(ranks: ranks, k: 10)))
       }
-      summaries[engine] = summary
-      harness.fact("evaluation", "\(label) test, \(engine.rawValue): \(summary)")
+      harness.fact(
+        "evaluation", "\(label) test (\(users) users), \(engine.rawValue): \(summary)")
     }
+  }
+
+  /// The rows `u % 10 == 0` of `m`, the others emptied.
+  private func everyTenthRow(_ m: CSRMatrix) throws -> CSRMatrix {
+    var rows: [Int32] = []
+    var cols: [Int32] = []
+    for u in stride(from: 0, to: m.shape.rows, by: 10) {
+      for c in m.row(u).columns {
+        rows.append(Int32(u))
+        cols.append(c)
+      }
+    }
+    return try CSRMatrix(
+      COOMatrix(
+        rows: m.shape.rows, columns: m.shape.columns, rowIndices: rows, columnIndices: cols,
+        values: [Float](repeating: 1, count: rows.count)))
   }
 }

@@ -1,4 +1,5 @@
 import LightFMKit
+import _LightFMTestSupport
 
 extension BenchContext {
   /// `training`: seconds per epoch per loss at 1 and 2 Hogwild threads.
@@ -7,6 +8,7 @@ extension BenchContext {
   ///   `fit` of 10 epochs (2 with `--quick`), reported per epoch.
   /// - Synthetic train set, d = `components`: the warm-up is `fit` for 1 epoch, then each
   ///   repetition is `fitPartial` for 1 epoch, so the timings follow a model that is learning.
+  ///   Above 2M interactions, all losses on a ~1M set of the same shape, WARP on the full set.
   ///
   /// Rates: positives/s (stored train interactions per second).
   func runTraining() throws {
@@ -28,18 +30,41 @@ extension BenchContext {
     }
     let set = try workloads.synthetic(harness)
     let c = set.data.configuration
-    for loss in Loss.allCases {
-      for t in threadCounts {
+    // Above 2M interactions, every loss trains on a ~1M-interaction set of the same users ×
+    // items (LightFM's reference point in DESIGN.md §6) and WARP alone on the full set: six
+    // epochs per case of 8M positives for every loss would take most of an hour here.
+    if c.interactions > 2_000_000 {
+      var smaller = c
+      smaller.interactions = 1_250_000
+      Report.progress("generating synthetic \(c.users) × \(c.items), ~\(smaller.interactions) ...")
+      let small = Synthetic.generate(smaller)
+      harness.fact(
+        "data",
+        "training set: synthetic \(c.users) users × \(c.items) items, ~1.25M interactions: "
+          + "\(small.train.nnz) train")
+      try trainSynthetic(small.train, label: "1M", losses: Loss.allCases)
+      try trainSynthetic(set.data.train, label: "full", losses: [.warp])
+    } else {
+      try trainSynthetic(set.data.train, label: "full", losses: Loss.allCases)
+    }
+  }
+
+  private func trainSynthetic(_ train: COOMatrix, label: String, losses: [Loss]) throws {
+    let shape = "\(train.shape.rows)×\(train.shape.columns)"
+    for loss in losses {
+      for t in [1, 2] {
         var model = LightFM(noComponents: components, loss: loss, randomState: 7)
         try harness.measure(
-          "training", "synthetic \(c.users)×\(c.items) \(loss.rawValue) d=\(components) t=\(t) per epoch",
-          rates: [("positives/s", Double(set.data.train.nnz))],
+          "training",
+          "synthetic \(shape) \(label) (\(train.nnz) train) \(loss.rawValue) d=\(components) "
+            + "t=\(t) per epoch",
+          rates: [("positives/s", Double(train.nnz))],
           note: "fitPartial, 1 epoch per repetition"
         ) {
           if model.isFitted {
-            try model.fitPartial(set.data.train, epochs: 1, numThreads: t)
+            try model.fitPartial(train, epochs: 1, numThreads: t)
           } else {
-            try model.fit(set.data.train, epochs: 1, numThreads: t)
+            try model.fit(train, epochs: 1, numThreads: t)
           }
         }
       }
