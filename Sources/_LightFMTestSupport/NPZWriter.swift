@@ -6,8 +6,10 @@ import LightFMKit
 /// (`|S3` "coo"), readable by `scipy.sparse.load_npz`.
 ///
 /// Zip entries are stored (method 0) with CRC-32; files over 4 GiB are refused (no Zip64).
-enum NPZWriter {
-  static func writeCOO(_ m: COOMatrix, to url: URL) throws {
+/// For benchmarks and tests (`lightfm-bench export-synthetic`); the library reads `.npz` through
+/// `NPZ`.
+public enum NPZWriter {
+  public static func writeCOO(_ m: COOMatrix, to url: URL) throws {
     var zip = ZipBuilder()
     zip.add("row.npy", npy(descr: "<i4", shape: [m.nnz], payload: bytes(of: m.rowIndices)))
     zip.add("col.npy", npy(descr: "<i4", shape: [m.nnz], payload: bytes(of: m.columnIndices)))
