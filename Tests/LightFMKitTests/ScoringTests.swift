@@ -38,6 +38,7 @@ final class ScoringTests: XCTestCase {
             model, users: Array(0..<users), k: k, excluding: known)
           assertMatches(got, expected)
           XCTAssertTrue(got[1].isEmpty)
+          XCTAssertEqual(got[3][0], got[3].first, "lists are indexed from 0")
           XCTAssertEqual(got[2].count, min(k, 3))
           XCTAssertEqual(got[0].count, min(k, items))
         }

@@ -35,9 +35,25 @@ public struct Recommendations: RandomAccessCollection, Sendable {
   public var endIndex: Int { queries.count }
 
   /// The list of the `position`-th query (not of user `position`, unless all users were asked).
-  public subscript(position: Int) -> ArraySlice<ScoredItem> {
+  public subscript(position: Int) -> RecommendationList {
     let start = position * k
-    return storage[start..<(start + Int(counts[position]))]
+    return RecommendationList(storage: storage[start..<(start + Int(counts[position]))])
+  }
+}
+
+/// One query's top-k list, best first, indexed from 0 (a view into the batch's buffer).
+public struct RecommendationList: RandomAccessCollection, Equatable, Sendable {
+  let storage: ArraySlice<ScoredItem>
+
+  public var startIndex: Int { 0 }
+  public var endIndex: Int { storage.count }
+
+  public subscript(position: Int) -> ScoredItem {
+    storage[storage.startIndex + position]
+  }
+
+  public static func == (a: RecommendationList, b: RecommendationList) -> Bool {
+    a.storage.elementsEqual(b.storage)
   }
 }
 
