@@ -77,7 +77,8 @@ struct Demo: ParsableCommand {
       itemFeatures: itemFeatures)
     let trainingStarted = Date()
     try Trainer.train(
-      &estimator, data: data, epochs: epochs, threads: threads.count, label: "demo")
+      &estimator, data: data, epochs: epochs, threads: threads.count, label: "demo",
+      reportEvery: 5)
     let trainingSeconds = Date().timeIntervalSince(trainingStarted)
     print(
       "Trained \(loss.rawValue.uppercased()), d = \(components), \(epochs) epochs"

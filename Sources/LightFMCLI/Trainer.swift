@@ -1,14 +1,15 @@
 import Foundation
 import LightFMKit
 
-/// Trains with one progress line per epoch on standard error.
+/// Trains with a progress line per epoch (or every `reportEvery` epochs) on standard error.
 enum Trainer {
   /// Fits `model` on `data`; sample weights are passed unless every one is 1.
   ///
   /// - Throws: `LightFMError` from training, or when `.warpKOS` (which takes no sample weights,
   ///   as in LightFM) meets weights other than 1.
   static func train(
-    _ model: inout LightFM, data: TrainingData, epochs: Int, threads: Int, label: String
+    _ model: inout LightFM, data: TrainingData, epochs: Int, threads: Int, label: String,
+    reportEvery: Int = 1
   ) throws {
     let weighted = data.weights.values.contains { $0 != 1 }
     if weighted && model.loss == .warpKOS {
@@ -20,6 +21,10 @@ enum Trainer {
     try model.fit(
       data.interactions, userFeatures: data.userFeatures, itemFeatures: data.itemFeatures,
       sampleWeight: weighted ? data.weights : nil, epochs: epochs, numThreads: threads,
-      progress: { Console.note("\(label): \($0.description)") })
+      progress: { progress in
+        if progress.epoch % reportEvery == 0 || progress.epoch == progress.epochs {
+          Console.note("\(label): \(progress.description)")
+        }
+      })
   }
 }
