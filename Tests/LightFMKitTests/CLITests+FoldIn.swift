@@ -65,6 +65,18 @@ extension CLITests {
     for line in lines.dropFirst() {
       XCTAssertEqual(line[2].first, line[0] == "n1" ? "x" : "y", run.stdout)
     }
+    // Fold-in on this model with user features: a new user's row holds its own feature alone.
+    let arrivals = try write("arrivals.csv", "n1,x1,5\nn1,x3,5\nn2,y2,5\nn2,y4,5\n")
+    run = try lightfm([
+      "recommend", "--model", "groups.lfm", "--fold-in", arrivals, "--top", "2",
+    ])
+    XCTAssertEqual(run.status, 0, run.stderr)
+    XCTAssertTrue(run.stderr.contains("2 new user(s) are represented"), run.stderr)
+    let folded = run.stdout.split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
+    XCTAssertEqual(folded.count, 5, run.stdout)
+    for line in folded.dropFirst() {
+      XCTAssertEqual(line[2].first, line[0] == "n1" ? "x" : "y", run.stdout)
+    }
     let unknown = try write("odd.txt", "n1|group:a\nn3|group:c\n")
     assertFails(
       try lightfm(["recommend", "--model", "groups.lfm", "--new-users", unknown]),
