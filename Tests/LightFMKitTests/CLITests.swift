@@ -278,6 +278,26 @@ final class CLITests: XCTestCase {
     XCTAssertTrue(loaded.dataset?.itemIDs.contains("79") ?? false)
   }
 
+  func testScipyFeatureMatrixIsUsedAsGiven() throws {
+    // Items 0, 1, 2 with the 3 x 4 fixture as their feature matrix (no identity features).
+    let train = try write("t.csv", "a,0\na,1\nb,2\nb,1\nc,0\n")
+    let features = try write("f.npz", bytes: NumpyFixtures.cooNPZ)
+    var run = try lightfm([
+      "fit", "--train", train, "--item-features", features, "--epochs", "3",
+      "--components", "5", "--model", "f.lfm",
+    ])
+    XCTAssertEqual(run.status, 0, run.stderr)
+    let loaded = try LightFM.load(from: directory.appendingPathComponent("f.lfm"))
+    XCTAssertEqual(loaded.model.itemFeatureCount, 4)
+    XCTAssertEqual(
+      loaded.itemFeatures?.toDense(), [[0, 1.5, 0, 0], [0, 0, 0, -3], [2, 0, 0, 0]])
+    // An item id that is not a row number of the matrix is an error naming it.
+    let bad = try write("bad.csv", "a,0\na,7\n")
+    run = try lightfm(["fit", "--train", bad, "--item-features", features, "--model", "g.lfm"])
+    assertFails(run, ["f.npz", "'7'"])
+    XCTAssertFalse(exists("g.lfm"))
+  }
+
   // MARK: - MovieLens
 
   func testMovieLensFitEvaluateRecommend() throws {
