@@ -26,6 +26,14 @@ enum ScoringTiles {
   static var defaultThreads: Int { max(1, sysconfThreads()) }
 }
 
+extension ScoringEngine {
+  /// The tile `recommend` scores at once: users per block × items per GEMM call (for benchmarks
+  /// that compare against a bare blocked `cblas_sgemm` over the same shapes).
+  public static var tileShape: (users: Int, items: Int) {
+    (ScoringTiles.userBlock, ScoringTiles.itemTile)
+  }
+}
+
 // MARK: - Filling a tile
 
 extension ScoringEngine {
