@@ -192,7 +192,8 @@ final class TrainingTests: XCTestCase {
     // Items: identity plus two tags; a fifth row is a new item known only by its tag.
     let items = try CSRMatrix(
       rows: 5, columns: 6, rowPointers: [0, 2, 4, 6, 8, 9],
-      columnIndices: [0, 4, 1, 5, 2, 4, 3, 5, 4], values: [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 1])
+      columnIndices: [0, 4, 1, 5, 2, 4, 3, 5, 4],
+      values: [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 1])
     var model = LightFM(noComponents: 5, loss: .warp, randomState: 8)
     try model.fit(x, itemFeatures: items, epochs: 5)
     let p = try XCTUnwrap(model.parameters)

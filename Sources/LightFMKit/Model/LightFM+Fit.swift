@@ -142,7 +142,8 @@ extension LightFM {
     if let existing {
       initial = existing
     } else {
-      initial = ModelParameters(noComponents: noComponents, userFeatureCount: 0, itemFeatureCount: 0)
+      initial = ModelParameters(
+        noComponents: noComponents, userFeatureCount: 0, itemFeatureCount: 0)
       initial.grow(
         userFeatureCount: userMatrix.shape.columns, itemFeatureCount: itemMatrix.shape.columns,
         schedule: learningSchedule, using: &rng)

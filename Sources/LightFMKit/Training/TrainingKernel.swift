@@ -74,7 +74,9 @@ struct TrainingKernel {
     return body(kernel)
   }
 
-  private init(c: TrainingContext, scratch: UnsafeMutablePointer<Float>, items: UnsafeMutablePointer<Int32>) {
+  private init(
+    c: TrainingContext, scratch: UnsafeMutablePointer<Float>, items: UnsafeMutablePointer<Int32>
+  ) {
     self.c = c
     userScratch = scratch
     positiveScratch = scratch + c.d
