@@ -174,6 +174,7 @@ final class TrainingTests: XCTestCase {
         try model.fit(data.train, epochs: 5, numThreads: threads) { reports.append($0) }
         XCTAssertEqual(reports.map(\.epoch), [1, 2, 3, 4, 5])
         XCTAssertEqual(reports.last?.estimatedRemaining, 0)
+        XCTAssertTrue("\(reports[0])".hasPrefix("epoch 1/5  "), "\(reports[0])")
         let (_, auc) = try RankMetrics.evaluate(
           model, test: test, train: train, itemFeatures: nil, k: 10)
         aucs.append(auc)

@@ -1,5 +1,5 @@
 /// Where a `fit` or `fitPartial` call is, reported after every epoch.
-public struct TrainingProgress: Sendable, Equatable {
+public struct TrainingProgress: Sendable, Equatable, CustomStringConvertible {
   /// The epoch just finished, 1-based.
   public let epoch: Int
   /// The number of epochs of this call.
