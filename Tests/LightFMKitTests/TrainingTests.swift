@@ -248,6 +248,19 @@ final class TrainingTests: XCTestCase {
     }
   }
 
+  /// Huge `k` and `maxSampled` are valid hyper-parameters: no loss may size scratch by them or
+  /// overflow on them (every user here has items it does not know, so WARP finds violators).
+  func testHugeKAndMaxSampledFitWithoutCrashing() throws {
+    let x = try coo(2, 4, [(0, 0, 1), (0, 1, 1), (1, 2, 1), (1, 0, -1)])
+    for loss in [Loss.logistic, .bpr, .warp, .warpKOS] {
+      var model = LightFM(k: .max, loss: loss, maxSampled: .max, randomState: 3)
+      try model.fit(x, epochs: 2)
+      let p = try XCTUnwrap(model.parameters)
+      XCTAssertTrue(p.itemEmbeddings.allSatisfy(\.isFinite), "\(loss)")
+      XCTAssertTrue(p.userEmbeddings.allSatisfy(\.isFinite), "\(loss)")
+    }
+  }
+
   func testL2KeepsEmbeddingsSmaller() throws {
     let data = Synthetic.generate(.small)
     var plain = LightFM(loss: .logistic, randomState: 1)

@@ -56,6 +56,15 @@ final class Trainer {
     examples = OwnedBuffer(copying: packed)
     shuffler = EpochShuffle(count: packed.count)
 
+    // k-OS keeps at most min(k, n, |P_u|) scores; no other loss keeps any.
+    var topCapacity = 1
+    if model.loss == .warpKOS {
+      let pointers = positives.view.rowPointers.base
+      var longest = 0
+      for r in 0..<positives.view.rows { longest = max(longest, pointers[r + 1] - pointers[r]) }
+      topCapacity = max(1, min(model.k, model.n, longest))
+    }
+
     context = TrainingContext(
       d: p.noComponents, loss: model.loss,
       optimiser: Optimiser(
@@ -66,7 +75,8 @@ final class Trainer {
       items: parameters.items.view(alpha: model.itemAlpha),
       known: known.view, positives: positives.view,
       entryItems: entryItems.shared, entryCount: interactions.nnz,
-      itemCount: itemFeatures.shape.rows, maxSampled: model.maxSampled, k: model.k, n: model.n)
+      itemCount: itemFeatures.shape.rows, maxSampled: model.maxSampled, k: model.k, n: model.n,
+      topCapacity: topCapacity)
   }
 
   /// The stored entries with value > 0, row by row.

@@ -35,6 +35,9 @@ struct TrainingContext: Sendable {
   let maxSampled: Int
   let k: Int
   let n: Int
+  /// Slots of WARP-kOS's top-k scratch: min(k, n, longest positives row) for `.warpKOS`, else
+  /// 1, so a huge `k` never sizes an allocation (the k-th pick is always within it).
+  let topCapacity: Int
 }
 
 /// The per-example kernels of one Hogwild worker: representations, losses and updates.
@@ -62,10 +65,11 @@ struct TrainingKernel {
 
   /// Runs `body` with a kernel whose scratch lives for the call.
   static func withKernel<R>(_ c: TrainingContext, _ body: (TrainingKernel) -> R) -> R {
-    let floats = UnsafeMutablePointer<Float>.allocate(capacity: 4 * c.d + max(c.k, 1))
-    let items = UnsafeMutablePointer<Int32>.allocate(capacity: max(c.k, 1))
-    floats.initialize(repeating: 0, count: 4 * c.d + max(c.k, 1))
-    items.initialize(repeating: 0, count: max(c.k, 1))
+    let top = max(c.topCapacity, 1)
+    let floats = UnsafeMutablePointer<Float>.allocate(capacity: 4 * c.d + top)
+    let items = UnsafeMutablePointer<Int32>.allocate(capacity: top)
+    floats.initialize(repeating: 0, count: 4 * c.d + top)
+    items.initialize(repeating: 0, count: top)
     defer {
       floats.deallocate()
       items.deallocate()
@@ -84,7 +88,8 @@ struct TrainingKernel {
     gradientScratch = scratch + 3 * c.d
     topScores = scratch + 4 * c.d
     topItems = items
-    warpDrawLimit = c.maxSampled * 100
+    let (limit, overflow) = c.maxSampled.multipliedReportingOverflow(by: 100)
+    warpDrawLimit = overflow ? Int.max : limit
   }
 
   // MARK: - Epoch chunk
