@@ -56,8 +56,6 @@ struct TrainingKernel {
   private let topItems: UnsafeMutablePointer<Int32>
   private let topScores: UnsafeMutablePointer<Float>
 
-  /// The most draws WARP makes per example, counting draws rejected as the user's own items.
-  private let warpDrawLimit: Int
   /// The most draws BPR makes to find a negative before skipping the example.
   private static let bprDrawLimit = 1000
   /// The WARP loss cap, as LightFM.
@@ -88,8 +86,6 @@ struct TrainingKernel {
     gradientScratch = scratch + 3 * c.d
     topScores = scratch + 4 * c.d
     topItems = items
-    let (limit, overflow) = c.maxSampled.multipliedReportingOverflow(by: 100)
-    warpDrawLimit = overflow ? Int.max : limit
   }
 
   // MARK: - Epoch chunk
@@ -237,8 +233,9 @@ struct TrainingKernel {
 
   /// WARP (Weston et al. 2011) for user u and positive i.
   ///
-  /// Draws j uniformly in 0..<N, skipping the user's own items, until s_uj > s_ui − 1 or
-  /// `maxSampled` negatives were scored. On a violation after n scored negatives:
+  /// Draws j uniformly in 0..<N until s_uj > s_ui − 1 for a j the user does not know, or
+  /// `maxSampled` draws were made. n counts every draw, the user's own items included (they
+  /// are skipped after being counted, as LightFM). On a violation at draw n:
   ///
   /// ```
   /// L = min(10, w·ln(max(1, ⌊(N − 1)/n⌋)))
@@ -258,20 +255,19 @@ struct TrainingKernel {
     pairwiseUpdate(user: u, positive: i, negative: j, p: p, qi: qi, qj: qj, loss: L)
   }
 
-  /// WARP's negative search: the first non-positive j with s_uj > s_ui − 1, its representation
-  /// and the number of negatives scored, or nil when none is found within `maxSampled`.
+  /// WARP's negative search: the first j the user does not know with s_uj > s_ui − 1, its
+  /// representation and the number of draws made (known items count), or nil when none is
+  /// found within `maxSampled` draws.
   @inline(__always)
   private func sampleViolator(
     user u: Int, p: UnsafePointer<Float>, bu: Float, positiveScore: Float,
     rng: inout TrainingRNG
   ) -> (Int, UnsafePointer<Float>, Int)? {
     var sampled = 0
-    var draws = 0
-    while sampled < c.maxSampled && draws < warpDrawLimit {
-      draws += 1
+    while sampled < c.maxSampled {
+      sampled += 1
       let j = rng.below(c.itemCount)
       if c.known.contains(row: u, column: Int32(truncatingIfNeeded: j)) { continue }
-      sampled += 1
       let (qj, bj) = representation(c.itemRows, c.items, j, negativeScratch)
       if bu + bj + Vector.dot(p, qj, c.d) > positiveScore - 1 { return (j, qj, sampled) }
     }
