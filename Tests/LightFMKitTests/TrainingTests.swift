@@ -261,6 +261,33 @@ final class TrainingTests: XCTestCase {
     }
   }
 
+  /// Adagrad on Adadelta's state would divide by √0 and report a misleading divergence;
+  /// Adadelta on Adagrad's state would misuse it. Both are refused, naming the schedule.
+  func testSwitchingTheScheduleBeforeFitPartialIsAnError() throws {
+    let x = try coo(3, 4, [(0, 0, 1), (0, 1, 1), (1, 2, 1), (2, 3, 1), (2, 0, 1)])
+    for (first, second) in [
+      (LearningSchedule.adadelta, LearningSchedule.adagrad), (.adagrad, .adadelta),
+    ] {
+      for epochs in [0, 2] {
+        var model = LightFM(learningSchedule: first, loss: .warp, randomState: 2)
+        try model.fit(x, epochs: epochs)
+        let before = model.parameters
+        model.learningSchedule = second
+        XCTAssertThrowsError(try model.fitPartial(x, epochs: 1)) { error in
+          let e = error as? LightFMError
+          XCTAssertEqual(e?.kind, .invalidParameter)
+          XCTAssertTrue(e?.message.contains(first.rawValue) ?? false, "\(String(describing: e))")
+        }
+        assertSame(model.parameters, before, "\(first) -> \(second)")
+        model.learningSchedule = first
+        try model.fitPartial(x, epochs: 1)
+        model.learningSchedule = second
+        try model.fit(x, epochs: 1)
+        XCTAssertEqual(LightFM.scheduleOfState(try XCTUnwrap(model.parameters)), second)
+      }
+    }
+  }
+
   func testL2KeepsEmbeddingsSmaller() throws {
     let data = Synthetic.generate(.small)
     var plain = LightFM(loss: .logistic, randomState: 1)

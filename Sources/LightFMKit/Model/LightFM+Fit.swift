@@ -135,6 +135,12 @@ extension LightFM {
         "noComponents", noComponents,
         expected: "the \(existing.noComponents) the model was fitted with (or call fit)")
     }
+    if let existing, let fitted = Self.scheduleOfState(existing), fitted != learningSchedule {
+      throw LightFMError.invalidParameter(
+        "learningSchedule", learningSchedule.rawValue,
+        expected: "\(fitted.rawValue), the schedule whose optimiser state the model holds "
+          + "(set it back, or call fit to start over)")
+    }
 
     var rng = (restart ? nil : generator)
       ?? TrainingRNG(seed: randomState ?? UInt64.random(in: .min ... .max))
@@ -188,6 +194,28 @@ extension LightFM {
   }
 
   // MARK: - Input checks
+
+  /// The schedule whose optimiser state `p` holds, or nil when it has no parameters.
+  ///
+  /// Adagrad's sums G start at 1 and only grow, and Adagrad never writes the second
+  /// accumulator. Adadelta's averages start at 0, and its squared-update average turns non-zero
+  /// with the first non-zero gradient. So any G < 1 or any non-zero second accumulator is
+  /// Adadelta's state, and anything else is Adagrad's. Continuing with the other schedule would
+  /// divide by √0 (Adagrad on Adadelta's state) or silently misuse the state.
+  /// - Complexity: O(parameters), once per `fitPartial`.
+  static func scheduleOfState(_ p: ModelParameters) -> LearningSchedule? {
+    let sums = [
+      p.userEmbeddingGradients, p.userBiasGradients, p.itemEmbeddingGradients,
+      p.itemBiasGradients,
+    ]
+    let second = [
+      p.userEmbeddingMomentum, p.userBiasMomentum, p.itemEmbeddingMomentum, p.itemBiasMomentum,
+    ]
+    if sums.allSatisfy({ $0.isEmpty }) { return nil }
+    if second.contains(where: { $0.contains { $0 != 0 } }) { return .adadelta }
+    if sums.contains(where: { $0.contains { !($0 >= 1) } }) { return .adadelta }
+    return .adagrad
+  }
 
   static func checkFinite(_ values: [Float], what: String) throws {
     if let n = values.firstIndex(where: { !$0.isFinite }) {
