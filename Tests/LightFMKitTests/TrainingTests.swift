@@ -288,6 +288,30 @@ final class TrainingTests: XCTestCase {
     }
   }
 
+  /// fitPartial and predict take feature matrices with exactly the model's column count.
+  func testFeatureMatricesNarrowerThanTheModelAreRefused() throws {
+    let x = try coo(2, 3, [(0, 0, 1), (1, 2, 1), (0, 1, 1)])
+    let wide = try CSRMatrix(COOMatrix(
+      rows: 3, columns: 4, rowIndices: [0, 1, 2, 0], columnIndices: [0, 1, 2, 3],
+      values: [1, 1, 1, 0.5]))
+    let narrow = try CSRMatrix(COOMatrix(
+      rows: 3, columns: 3, rowIndices: [0, 1, 2], columnIndices: [0, 1, 2], values: [1, 1, 1]))
+    var model = LightFM(loss: .warp, randomState: 4)
+    try model.fit(x, itemFeatures: wide, epochs: 1)
+    let before = model.parameters
+    XCTAssertThrowsError(try model.fitPartial(x, itemFeatures: narrow)) { error in
+      let e = error as? LightFMError
+      XCTAssertEqual(e?.kind, .invalidData)
+      XCTAssertTrue(e?.message.contains("expected 4 columns") ?? false, "\(String(describing: e))")
+    }
+    assertSame(model.parameters, before, "narrow fitPartial")
+    XCTAssertThrowsError(try model.predict(userIds: [0], itemIds: [1], itemFeatures: narrow)) {
+      XCTAssertTrue(($0 as? LightFMError)?.message.contains("expected 4 columns") ?? false)
+    }
+    try model.fitPartial(x, itemFeatures: wide)
+    XCTAssertEqual(try model.predict(userIds: [0], itemIds: [1], itemFeatures: wide).count, 1)
+  }
+
   func testL2KeepsEmbeddingsSmaller() throws {
     let data = Synthetic.generate(.small)
     var plain = LightFM(loss: .logistic, randomState: 1)

@@ -63,7 +63,7 @@ extension LightFM {
   /// Continues training from the current parameters (initialising them on a model never
   /// fitted), with the same arguments as `fit`.
   ///
-  /// Feature matrices may not have more columns than the model was built with (use
+  /// Feature matrices must have exactly as many columns as the model was built with (use
   /// `grow(userFeatureCount:itemFeatureCount:using:)` to add features). The training generator
   /// continues where the last call left it.
   /// - Throws: as `fit`.
@@ -225,7 +225,7 @@ extension LightFM {
   }
 
   /// Checks a feature matrix against the number of users or items and, for a fitted model,
-  /// the number of features it was built with.
+  /// the number of features it was built with (exactly that many columns, as LightFM).
   static func checkFeatures(
     _ m: CSRMatrix, side: String, entities: Int, modelFeatures: Int?
   ) throws {
@@ -237,8 +237,14 @@ extension LightFM {
     if let modelFeatures, m.shape.columns > modelFeatures {
       throw LightFMError.invalidData(
         "the \(side) feature matrix has \(m.shape.columns) columns but the model was built "
-          + "with \(modelFeatures) \(side) features: grow the model "
-          + "(grow(userFeatureCount:itemFeatureCount:using:)) or call fit to start over")
+          + "with \(modelFeatures) \(side) features: expected \(modelFeatures) columns; grow "
+          + "the model (grow(userFeatureCount:itemFeatureCount:using:)) or call fit to start over")
+    }
+    if let modelFeatures, m.shape.columns < modelFeatures {
+      throw LightFMError.invalidData(
+        "the \(side) feature matrix has \(m.shape.columns) columns but the model was built "
+          + "with \(modelFeatures) \(side) features: expected \(modelFeatures) columns, one "
+          + "per model feature (as LightFM's fit_partial)")
     }
     try checkFinite(m.values, what: "\(side) feature")
   }

@@ -68,10 +68,10 @@ struct PairScorer {
       (userFeatures, "user", p.userFeatureCount), (itemFeatures, "item", p.itemFeatureCount),
     ] {
       guard let m else { continue }
-      if m.shape.columns > count {
+      if m.shape.columns != count {
         throw LightFMError.invalidData(
           "the \(side) feature matrix has \(m.shape.columns) columns but the model was built "
-            + "with \(count) \(side) features")
+            + "with \(count) \(side) features: expected \(count) columns")
       }
       try LightFM.checkFinite(m.values, what: "\(side) feature")
     }
