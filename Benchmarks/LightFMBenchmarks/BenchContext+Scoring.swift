@@ -22,7 +22,8 @@ extension BenchContext {
     let itemRows = randomFloats(items * k, scale: 0.1, seed: 12)
     let sgemm = try harness.measure(
       "scoring", "bare sgemm \(shape) t=\(threads)", rates: rates,
-      note: "256×4096 tiles, 1-thread sgemm per worker, scores discarded"
+      note: "\(KernelProbes.scoringTile.users)×\(KernelProbes.scoringTile.items) tiles as the "
+        + "engine, 1-thread sgemm per worker, scores discarded"
     ) {
       KernelProbes.blockedSGEMM(
         queries: queries, queryCount: users, items: itemRows, itemCount: items, k: k,

@@ -8,7 +8,8 @@ extension BenchContext {
   ///   `fit` of 10 epochs (2 with `--quick`), reported per epoch.
   /// - Synthetic train set, d = `components`: the warm-up is `fit` for 1 epoch, then each
   ///   repetition is `fitPartial` for 1 epoch, so the timings follow a model that is learning.
-  ///   Above 2M interactions, all losses on a ~1M set of the same shape, WARP on the full set.
+  ///   Above 2M interactions, all losses on a ~1M set of the same shape, WARP on the full set
+  ///   (2 threads).
   ///
   /// Rates: positives/s (stored train interactions per second).
   func runTraining() throws {
@@ -31,8 +32,8 @@ extension BenchContext {
     let set = try workloads.synthetic(harness)
     let c = set.data.configuration
     // Above 2M interactions, every loss trains on a ~1M-interaction set of the same users ×
-    // items (LightFM's reference point in DESIGN.md §6) and WARP alone on the full set: six
-    // epochs per case of 8M positives for every loss would take most of an hour here.
+    // items (LightFM's reference point in DESIGN.md §6) and WARP alone on the full set on 2
+    // threads: six epochs per case of 8M positives for every loss would take most of an hour.
     if c.interactions > 2_000_000 {
       var smaller = c
       smaller.interactions = 1_250_000
@@ -42,17 +43,19 @@ extension BenchContext {
         "data",
         "training set: synthetic \(c.users) users × \(c.items) items, ~1.25M interactions: "
           + "\(small.train.nnz) train")
-      try trainSynthetic(small.train, label: "1M", losses: Loss.allCases)
-      try trainSynthetic(set.data.train, label: "full", losses: [.warp])
+      try trainSynthetic(small.train, label: "1M", losses: Loss.allCases, threadCounts: [1, 2])
+      try trainSynthetic(set.data.train, label: "full", losses: [.warp], threadCounts: [2])
     } else {
-      try trainSynthetic(set.data.train, label: "full", losses: Loss.allCases)
+      try trainSynthetic(set.data.train, label: "full", losses: Loss.allCases, threadCounts: [1, 2])
     }
   }
 
-  private func trainSynthetic(_ train: COOMatrix, label: String, losses: [Loss]) throws {
+  private func trainSynthetic(
+    _ train: COOMatrix, label: String, losses: [Loss], threadCounts: [Int]
+  ) throws {
     let shape = "\(train.shape.rows)×\(train.shape.columns)"
     for loss in losses {
-      for t in [1, 2] {
+      for t in threadCounts {
         var model = LightFM(noComponents: components, loss: loss, randomState: 7)
         try harness.measure(
           "training",

@@ -115,7 +115,7 @@ final class BenchContext {
 
 extension BenchContext {
   /// Epochs of the shared synthetic WARP model.
-  var syntheticEpochs: Int { quick ? 5 : 3 }
+  var syntheticEpochs: Int { quick ? 5 : 2 }
 
   /// A WARP model with d = `components` trained on the synthetic train set (once per run).
   func trainedSyntheticModel() throws -> LightFM {

@@ -58,13 +58,16 @@ public enum KernelProbes {
   ///   for each tile of `itemTile` items:  C = Q_block · I_tileᵀ   (single-threaded sgemm)
   /// ```
   ///
-  /// - Parameters: `queries` (`queryCount × k`) and `items` (`itemCount × k`), row-major.
+  /// - Parameters: `queries` (`queryCount × k`) and `items` (`itemCount × k`), row-major;
+  ///   the tile defaults to the blocked scorer's.
   /// - Complexity: 2 · queryCount · itemCount · k floating-point operations.
   public static func blockedSGEMM(
     queries: [Float], queryCount: Int, items: [Float], itemCount: Int, k: Int,
-    threads: Int, userBlock: Int = 256, itemTile: Int = 4096
+    threads: Int, userBlock: Int? = nil, itemTile: Int? = nil
   ) {
     precondition(queries.count == queryCount * k && items.count == itemCount * k)
+    let userBlock = userBlock ?? ScoringTiles.userBlock
+    let itemTile = itemTile ?? ScoringTiles.itemTile
     precondition(threads >= 1 && userBlock >= 1 && itemTile >= 1)
     let blocks = (queryCount + userBlock - 1) / userBlock
     queries.withUnsafeBufferPointer { q in
@@ -95,6 +98,11 @@ public enum KernelProbes {
         }
       }
     }
+  }
+
+  /// The blocked scorer's tile: users per block × items per GEMM tile.
+  public static var scoringTile: (users: Int, items: Int) {
+    (ScoringTiles.userBlock, ScoringTiles.itemTile)
   }
 
   /// The OpenBLAS thread count.
