@@ -275,11 +275,15 @@ struct TrainingKernel {
   }
 
   /// k-OS WARP (Weston et al. 2013): draw min(n, |P_u|) of the user's positives with
-  /// replacement, take the k-th highest scored as the positive, then the WARP step with
+  /// replacement, take the k-th highest scored as the positive, then the WARP step with the
+  /// same rank estimate as WARP (and LightFM's k-OS):
   ///
   /// ```
-  /// L = min(10, ln(max(1, ⌊(N − |P_u|)/n⌋)))
+  /// L = min(10, ln(max(1, ⌊(N − 1)/n⌋)))
   /// ```
+  ///
+  /// P_u holds the entries with value > 0 (LightFM samples every stored entry, negatives
+  /// included), and the `max(1, ·)` avoids LightFM's ln 0 = −∞ on tiny catalogues.
   @inline(__always)
   private func warpKOS(user u: Int, rng: inout TrainingRNG) {
     let lo = c.positives.rowPointers.base[u]
@@ -311,7 +315,7 @@ struct TrainingKernel {
     guard let (j, qj, sampled) = sampleViolator(
       user: u, p: p, bu: bu, positiveScore: positiveScore, rng: &rng)
     else { return }
-    let rank = max(1, (c.itemCount - count) / sampled)
+    let rank = max(1, (c.itemCount - 1) / sampled)
     let L = min(Self.maxLoss, log(Float(rank)))
     pairwiseUpdate(user: u, positive: i, negative: j, p: p, qi: qi, qj: qj, loss: L)
   }
