@@ -159,29 +159,29 @@ extension LightFM {
       model: self, parameters: initial, interactions: interactions, weights: weights,
       userFeatures: userMatrix, itemFeatures: itemMatrix)
     let trainingStart = ContinuousClock.now
-    try BLAS.withThreads(1) {
-      for epoch in 1...max(epochs, 1) where epochs > 0 {
-        let epochStart = ContinuousClock.now
-        trainer.epoch(rng: &rng, threads: numThreads)
-        if let (array, index) = trainer.firstNonFinite() {
-          throw LightFMError(
-            .diverged,
-            "training diverged in epoch \(epoch): \(array)[\(index)] is not finite; lower the "
-              + "learning rate (now \(learningRate)), raise the regularisation (userAlpha "
-              + "\(userAlpha), itemAlpha \(itemAlpha)) or normalise the features and weights. "
-              + "The model is left as it was before this call.")
-        }
-        let now = ContinuousClock.now
-        let trainingSeconds = Self.seconds(now - trainingStart)
-        let report = TrainingProgress(
-          epoch: epoch, epochs: epochs, elapsed: Self.seconds(now - start),
-          epochSeconds: Self.seconds(now - epochStart),
-          estimatedRemaining: trainingSeconds / Double(epoch) * Double(epochs - epoch))
-        if verbose {
-          FileHandle.standardError.write(Data((report.description + "\n").utf8))
-        }
-        progress?(report)
+    // The kernels never call BLAS, so OpenBLAS keeps its thread count: a progress callback
+    // that evaluates (GEMM scoring) runs at full speed.
+    for epoch in 1...max(epochs, 1) where epochs > 0 {
+      let epochStart = ContinuousClock.now
+      trainer.epoch(rng: &rng, threads: numThreads)
+      if let (array, index) = trainer.firstNonFinite() {
+        throw LightFMError(
+          .diverged,
+          "training diverged in epoch \(epoch): \(array)[\(index)] is not finite; lower the "
+            + "learning rate (now \(learningRate)), raise the regularisation (userAlpha "
+            + "\(userAlpha), itemAlpha \(itemAlpha)) or normalise the features and weights. "
+            + "The model is left as it was before this call.")
       }
+      let now = ContinuousClock.now
+      let trainingSeconds = Self.seconds(now - trainingStart)
+      let report = TrainingProgress(
+        epoch: epoch, epochs: epochs, elapsed: Self.seconds(now - start),
+        epochSeconds: Self.seconds(now - epochStart),
+        estimatedRemaining: trainingSeconds / Double(epoch) * Double(epochs - epoch))
+      if verbose {
+        FileHandle.standardError.write(Data((report.description + "\n").utf8))
+      }
+      progress?(report)
     }
     trainer.parameters.store(into: &initial)
     parameters = initial
