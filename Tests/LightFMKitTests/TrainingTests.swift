@@ -312,6 +312,14 @@ final class TrainingTests: XCTestCase {
     XCTAssertEqual(try model.predict(userIds: [0], itemIds: [1], itemFeatures: wide).count, 1)
   }
 
+  /// A huge thread count runs at most one worker per example.
+  func testHugeThreadCountIsCappedByTheExamples() throws {
+    let x = try coo(2, 3, [(0, 0, 1), (1, 2, 1)])
+    var model = LightFM(loss: .warp, randomState: 5)
+    try model.fit(x, epochs: 2, numThreads: 10_000_000)
+    XCTAssertTrue(model.isFitted)
+  }
+
   func testL2KeepsEmbeddingsSmaller() throws {
     let data = Synthetic.generate(.small)
     var plain = LightFM(loss: .logistic, randomState: 1)

@@ -101,8 +101,10 @@ final class Trainer {
   /// depends only on the generator's state: with one thread, `fit(epochs: 3)` equals
   /// `fit(epochs: 1)` followed by `fitPartial(epochs: 2)`, bit for bit.
   /// - Complexity: O(examples · cost per example / threads).
-  func epoch(rng: inout TrainingRNG, threads: Int) {
+  func epoch(rng: inout TrainingRNG, threads requested: Int) {
     let count = examples.count
+    // More workers than examples would only run empty chunks (and allocate their scratch).
+    let threads = min(requested, max(1, count))
     shuffler.shuffle(storedOrder.shared, into: examples.shared, rng: &rng, threads: threads)
     let seeds = (0..<threads).map { _ in rng.next() }
     let context = self.context
