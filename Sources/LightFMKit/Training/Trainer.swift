@@ -33,9 +33,13 @@ final class Trainer {
     userRows = CSRBuffers(userFeatures)
     itemRows = CSRBuffers(itemFeatures)
 
-    let knownMatrix = CSRMatrix.converting(interactions, sumDuplicates: true)
+    // Only the pairwise losses look up a user's items, and only k-OS samples its positives;
+    // the others get empty rows instead of an O(nnz log) conversion per call.
+    let empty = CSRMatrix(emptyRows: interactions.shape.rows, columns: interactions.shape.columns)
+    let knownMatrix = model.loss == .logistic
+      ? empty : CSRMatrix.converting(interactions, sumDuplicates: true)
     known = CSRBuffers(knownMatrix)
-    positives = CSRBuffers(Self.positiveRows(knownMatrix))
+    positives = CSRBuffers(model.loss == .warpKOS ? Self.positiveRows(knownMatrix) : empty)
     entryItems = OwnedBuffer(copying: interactions.columnIndices)
 
     let pairwise = model.loss != .logistic

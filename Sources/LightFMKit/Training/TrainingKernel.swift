@@ -23,9 +23,11 @@ struct TrainingContext: Sendable {
   let itemRows: SparseRows
   let users: ParameterSide
   let items: ParameterSide
-  /// Each user's stored items (any value): the "is j one of the user's items" lookup.
+  /// Each user's stored items (any value): the "is j one of the user's items" lookup (empty
+  /// rows for logistic, which never looks).
   let known: SparseRows
-  /// Each user's positive items (value > 0): WARP-kOS samples its positives here.
+  /// Each user's positive items (value > 0): WARP-kOS samples its positives here (empty rows
+  /// for the other losses).
   let positives: SparseRows
   /// The item of every stored entry, for BPR's popularity-proportional negatives.
   let entryItems: SharedMutablePointer<Int32>
