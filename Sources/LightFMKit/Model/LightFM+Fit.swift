@@ -159,11 +159,11 @@ extension LightFM {
       model: self, parameters: initial, interactions: interactions, weights: weights,
       userFeatures: userMatrix, itemFeatures: itemMatrix)
     let trainingStart = ContinuousClock.now
-    // The kernels never call BLAS, so OpenBLAS keeps its thread count: a progress callback
-    // that evaluates (GEMM scoring) runs at full speed.
+    // OpenBLAS is pinned to 1 thread while the Hogwild workers run (DESIGN §2), and restored
+    // between epochs, so a progress callback that evaluates (GEMM scoring) runs at full speed.
     for epoch in 1...max(epochs, 1) where epochs > 0 {
       let epochStart = ContinuousClock.now
-      trainer.epoch(rng: &rng, threads: numThreads)
+      BLAS.withThreads(1) { trainer.epoch(rng: &rng, threads: numThreads) }
       if let (array, index) = trainer.firstNonFinite() {
         throw LightFMError(
           .diverged,
