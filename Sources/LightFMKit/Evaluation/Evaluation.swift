@@ -34,10 +34,9 @@ public enum Evaluation {
     engine: ScoringEngine = .blas
   ) throws -> [Float] {
     try checkK(k)
-    let ranks = try model.predictRank(
-      testInteractions, trainInteractions: trainInteractions, userFeatures: userFeatures,
-      itemFeatures: itemFeatures, numThreads: numThreads,
-      checkIntersections: checkIntersections, engine: engine)
+    let ranks = try rankTestItems(
+      model, testInteractions, trainInteractions, userFeatures, itemFeatures, numThreads,
+      checkIntersections, engine)
     return precisionAtK(ranks: ranks, k: k, preserveRows: preserveRows)
   }
 
@@ -61,10 +60,9 @@ public enum Evaluation {
     engine: ScoringEngine = .blas
   ) throws -> [Float] {
     try checkK(k)
-    let ranks = try model.predictRank(
-      testInteractions, trainInteractions: trainInteractions, userFeatures: userFeatures,
-      itemFeatures: itemFeatures, numThreads: numThreads,
-      checkIntersections: checkIntersections, engine: engine)
+    let ranks = try rankTestItems(
+      model, testInteractions, trainInteractions, userFeatures, itemFeatures, numThreads,
+      checkIntersections, engine)
     return recallAtK(ranks: ranks, k: k, preserveRows: preserveRows)
   }
 
@@ -91,10 +89,9 @@ public enum Evaluation {
     engine: ScoringEngine = .blas
   ) throws -> [Float] {
     let train = trainInteractions?.interactionsCSR()
-    let ranks = try model.predictRank(
-      testInteractions, trainInteractions: train, userFeatures: userFeatures,
-      itemFeatures: itemFeatures, numThreads: numThreads,
-      checkIntersections: checkIntersections, engine: engine)
+    let ranks = try rankTestItems(
+      model, testInteractions, train, userFeatures, itemFeatures, numThreads,
+      checkIntersections, engine)
     return aucScore(ranks: ranks, trainInteractions: train, preserveRows: preserveRows)
   }
 
@@ -114,10 +111,9 @@ public enum Evaluation {
     checkIntersections: Bool = true,
     engine: ScoringEngine = .blas
   ) throws -> [Float] {
-    let ranks = try model.predictRank(
-      testInteractions, trainInteractions: trainInteractions, userFeatures: userFeatures,
-      itemFeatures: itemFeatures, numThreads: numThreads,
-      checkIntersections: checkIntersections, engine: engine)
+    let ranks = try rankTestItems(
+      model, testInteractions, trainInteractions, userFeatures, itemFeatures, numThreads,
+      checkIntersections, engine)
     return reciprocalRank(ranks: ranks, preserveRows: preserveRows)
   }
 
@@ -141,10 +137,9 @@ public enum Evaluation {
     engine: ScoringEngine = .blas
   ) throws -> [Float] {
     try checkK(k)
-    let ranks = try model.predictRank(
-      testInteractions, trainInteractions: trainInteractions, userFeatures: userFeatures,
-      itemFeatures: itemFeatures, numThreads: numThreads,
-      checkIntersections: checkIntersections, engine: engine)
+    let ranks = try rankTestItems(
+      model, testInteractions, trainInteractions, userFeatures, itemFeatures, numThreads,
+      checkIntersections, engine)
     return ndcgAtK(ranks: ranks, k: k, preserveRows: preserveRows)
   }
 
@@ -162,11 +157,26 @@ public enum Evaluation {
     engine: ScoringEngine = .blas
   ) throws -> [Float] {
     try checkK(k)
-    let ranks = try model.predictRank(
-      testInteractions, trainInteractions: trainInteractions, userFeatures: userFeatures,
-      itemFeatures: itemFeatures, numThreads: numThreads,
-      checkIntersections: checkIntersections, engine: engine)
+    let ranks = try rankTestItems(
+      model, testInteractions, trainInteractions, userFeatures, itemFeatures, numThreads,
+      checkIntersections, engine)
     return hitRateAtK(ranks: ranks, k: k, preserveRows: preserveRows)
+  }
+
+  /// The one `predictRank` call behind every model-taking metric.
+  private static func rankTestItems(
+    _ model: LightFM,
+    _ test: some InteractionMatrix,
+    _ train: (any InteractionMatrix)?,
+    _ userFeatures: CSRMatrix?,
+    _ itemFeatures: CSRMatrix?,
+    _ numThreads: Int?,
+    _ checkIntersections: Bool,
+    _ engine: ScoringEngine
+  ) throws -> CSRMatrix {
+    try model.predictRank(
+      test, trainInteractions: train, userFeatures: userFeatures, itemFeatures: itemFeatures,
+      numThreads: numThreads, checkIntersections: checkIntersections, engine: engine)
   }
 
   // MARK: - From ranks
