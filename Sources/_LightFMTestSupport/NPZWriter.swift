@@ -1,5 +1,5 @@
 import Foundation
-import LightFMKit
+@_spi(Benchmarks) import LightFMKit
 
 /// Writes a COO matrix as `scipy.sparse.save_npz` does: an uncompressed zip of `row.npy`
 /// (int32), `col.npy` (int32), `data.npy` (float32), `shape.npy` (int64, 2) and `format.npy`
@@ -108,22 +108,5 @@ extension [UInt8] {
 
   fileprivate mutating func le32(_ v: UInt32) {
     for s in stride(from: 0, to: 32, by: 8) { append(UInt8((v >> UInt32(s)) & 0xFF)) }
-  }
-}
-
-/// CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), table-driven.
-enum CRC32 {
-  static let table: [UInt32] = (0..<256).map { n -> UInt32 in
-    var c = UInt32(n)
-    for _ in 0..<8 { c = c & 1 == 1 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-    return c
-  }
-
-  static func checksum(_ bytes: [UInt8]) -> UInt32 {
-    var c: UInt32 = 0xFFFF_FFFF
-    table.withUnsafeBufferPointer { t in
-      for b in bytes { c = t[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
-    }
-    return c ^ 0xFFFF_FFFF
   }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-@testable import LightFMKit
+@_spi(Benchmarks) @testable import LightFMKit
 
 /// Reading what numpy and scipy write (`.npy`, `.npz`, deflate) and writing `.npy` back.
 final class NumpyIOTests: XCTestCase {

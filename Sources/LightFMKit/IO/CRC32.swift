@@ -3,7 +3,10 @@
 /// Table-driven, eight bytes per step ("slicing by 8").
 ///
 /// - Complexity: O(n).
-enum CRC32 {
+/// Internal to the package; `_LightFMTestSupport`'s `.npz` writer reaches it through
+/// `@_spi(Benchmarks) import LightFMKit`.
+@_spi(Benchmarks)
+public enum CRC32 {
   /// Eight 256-entry tables, flat: table t starts at `t * 256`.
   static let table: [UInt32] = {
     var table = [UInt32](repeating: 0, count: 8 * 256)
@@ -50,7 +53,7 @@ enum CRC32 {
     }
   }
 
-  static func checksum(_ bytes: [UInt8]) -> UInt32 {
+  public static func checksum(_ bytes: [UInt8]) -> UInt32 {
     bytes.withUnsafeBytes { checksum($0) }
   }
 }
