@@ -69,16 +69,8 @@ final class Workloads {
       }
       dir = found
     }
-    func positives(_ name: String) throws -> COOMatrix {
-      let kept = try MovieLens.ratings(name, in: dir).filter { $0.rating >= 4 }
-      return try COOMatrix(
-        rows: 943, columns: 1682,
-        rowIndices: kept.map { Int32($0.user - 1) },
-        columnIndices: kept.map { Int32($0.item - 1) },
-        values: [Float](repeating: 1, count: kept.count))
-    }
-    let train = try positives("ua.base")
-    let test = try positives("ua.test")
+    let train = try MovieLens.positives("ua.base", in: dir)
+    let test = try MovieLens.positives("ua.test", in: dir)
     let set = MovieLensSet(
       train: train, test: test, trainCSR: try CSRMatrix(train), testCSR: try CSRMatrix(test))
     harness.fact(

@@ -53,6 +53,19 @@ public enum MovieLens {
     return out
   }
 
+  /// The 943 × 1682 matrix of ratings ≥ `minRating` in a ratings file, 1 at each kept
+  /// (user − 1, item − 1): LightFM's MovieLens protocol.
+  public static func positives(
+    _ name: String, in directory: URL, minRating: Float = 4
+  ) throws -> COOMatrix {
+    let kept = try ratings(name, in: directory).filter { $0.rating >= minRating }
+    return try COOMatrix(
+      rows: 943, columns: 1682,
+      rowIndices: kept.map { Int32($0.user - 1) },
+      columnIndices: kept.map { Int32($0.item - 1) },
+      values: [Float](repeating: 1, count: kept.count))
+  }
+
   /// The 19 genre flags of each movie in `u.item` (Latin-1), by 1-based movie id.
   public static func genres(in directory: URL) throws -> [Int: [String]] {
     let url = directory.appendingPathComponent("u.item")

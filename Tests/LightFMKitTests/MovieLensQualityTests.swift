@@ -50,16 +50,8 @@ final class MovieLensQualityTests: XCTestCase {
 
   static func load() throws -> Data {
     guard let dir = MovieLens.directory() else { throw XCTSkip(MovieLens.missingMessage) }
-    func positives(_ name: String) throws -> COOMatrix {
-      let ratings = try MovieLens.ratings(name, in: dir).filter { $0.rating >= 4 }
-      return try COOMatrix(
-        rows: 943, columns: 1682,
-        rowIndices: ratings.map { Int32($0.user - 1) },
-        columnIndices: ratings.map { Int32($0.item - 1) },
-        values: [Float](repeating: 1, count: ratings.count))
-    }
-    let train = try positives("ua.base")
-    let test = try positives("ua.test")
+    let train = try MovieLens.positives("ua.base", in: dir)
+    let test = try MovieLens.positives("ua.test", in: dir)
     let genres = try MovieLens.genres(in: dir)
     let names = Array(Set(genres.values.joined())).sorted()
     var rows: [Int32] = []
