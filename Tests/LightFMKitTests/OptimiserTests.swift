@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 
 @testable import LightFMKit
@@ -33,17 +34,48 @@ final class OptimiserTests: XCTestCase {
     XCTAssertEqual(dd, 0.1 * (eta * 0.2) * (eta * 0.2), accuracy: 1e-12)
   }
 
-  func testL2ShrinksWithTheStepsRateAndClampsAtZero() {
+  /// The lazy L2 half of a step: the updated value grows by (1 + η·α), and the step size is
+  /// returned for the side's scale.
+  func testL2GrowsTheUpdatedValueByTheStepsRate() {
     var theta: Float = 0.5
     var g: Float = 1
     var unused: Float = 0
-    optimiser(.adagrad).step(&theta, &g, &unused, gradient: 0.2, alpha: 0.5)
-    // θ·(1 − η·α) − η·g = 0.5·0.95 − 0.02
-    XCTAssertEqual(theta, 0.455, accuracy: 1e-7)
-    theta = 0.5
-    g = 1
-    optimiser(.adagrad).step(&theta, &g, &unused, gradient: 0.2, alpha: 1e6)
-    XCTAssertEqual(theta, -0.02, accuracy: 1e-7, "the shrink factor is clamped at 0")
+    let eta = optimiser(.adagrad).step(&theta, &g, &unused, gradient: 0.2, alpha: 0.5)
+    // (θ − η·g)·(1 + η·α) = (0.5 − 0.02)·1.05
+    XCTAssertEqual(eta, 0.1, accuracy: 1e-7)
+    XCTAssertEqual(theta, 0.504, accuracy: 1e-7)
+  }
+
+  /// The side's scale grows by (1 + α·η̄) per example, and dividing it out shrinks every value
+  /// of the side; past `LazyL2.maxScale` the division happens at once.
+  func testLazyL2ScaleAdvancesAndDividesOut() {
+    let d = 3
+    let users = ParameterSideBuffers(
+      embeddings: [1, 2, 3, 4, 5, 6], biases: [1, 2], embeddingGradients: [1, 1, 1, 1, 1, 1],
+      embeddingMomentum: [0, 0, 0, 0, 0, 0], biasGradients: [1, 1], biasMomentum: [0, 0])
+    let items = ParameterSideBuffers(
+      embeddings: [2, 2, 2], biases: [4], embeddingGradients: [1, 1, 1],
+      embeddingMomentum: [0, 0, 0], biasGradients: [1], biasMomentum: [0])
+    let u = users.view(alpha: 0.5)
+    let i = items.view(alpha: 0)
+    let lock = NSLock()
+    // Eight updates with step sizes summing to 0.8: η̄ = 0.1.
+    LazyL2.advance(users: u, items: i, rateSum: 0.8, updates: 8, d: d, lock: lock)
+    XCTAssertEqual(u.scale.base.pointee, 1.05, accuracy: 1e-9)
+    XCTAssertEqual(i.scale.base.pointee, 1, "α = 0 leaves the scale at exactly 1")
+    LazyL2.divideOut(u, d: d)
+    XCTAssertEqual(u.scale.base.pointee, 1)
+    XCTAssertEqual(users.embeddings.array[5], Float(6 / 1.05), accuracy: 1e-6)
+    XCTAssertEqual(users.biases.array[1], Float(2 / 1.05), accuracy: 1e-6)
+    XCTAssertEqual(items.embeddings.array, [2, 2, 2])
+    // α·η̄ = 2e6: the scale passes 1e6 and is divided out in the same call.
+    let before = users.embeddings.array
+    LazyL2.advance(users: users.view(alpha: 2e7), items: i, rateSum: 0.1, updates: 1, d: d,
+      lock: lock)
+    XCTAssertEqual(u.scale.base.pointee, 1)
+    for (a, b) in zip(users.embeddings.array, before) {
+      XCTAssertEqual(Double(a), Double(b) / (1 + 2e6), accuracy: 1e-12)
+    }
   }
 
   /// The eight-lane row update equals the scalar update element by element (d = 11: one SIMD
@@ -60,8 +92,9 @@ final class OptimiserTests: XCTestCase {
         var expectedTheta = theta
         var expectedAcc = acc
         var expectedMom = mom
+        var expectedRates: Float = 0
         for c in 0..<d {
-          o.step(
+          expectedRates += o.step(
             &expectedTheta[c], &expectedAcc[c], &expectedMom[c], gradient: 0.7 * v[c],
             alpha: alpha)
         }
@@ -69,9 +102,10 @@ final class OptimiserTests: XCTestCase {
           acc.withUnsafeMutableBufferPointer { a in
             mom.withUnsafeMutableBufferPointer { m in
               v.withUnsafeBufferPointer { vv in
-                o.updateRow(
+                let rates = o.updateRow(
                   t.baseAddress!, gradients: a.baseAddress!, momentum: m.baseAddress!,
                   direction: vv.baseAddress!, coef: 0.7, alpha: alpha, d: d)
+                XCTAssertEqual(rates, expectedRates, accuracy: 1e-5, "\(schedule) Σ η")
               }
             }
           }

@@ -168,8 +168,10 @@ extension LightFM {
         throw LightFMError(
           .diverged,
           "training diverged in epoch \(epoch): \(array)[\(index)] is not finite; lower the "
-            + "learning rate (now \(learningRate)), raise the regularisation (userAlpha "
-            + "\(userAlpha), itemAlpha \(itemAlpha)) or normalise the features and weights. "
+            + "learning rate (now \(learningRate)), adjust the regularisation (userAlpha "
+            + "\(userAlpha), itemAlpha \(itemAlpha): a little helps, but as in LightFM's "
+            + "lazy L2, values near 0.1 and above can themselves diverge) or normalise the "
+            + "features and weights. "
             + "The model is left as it was before this call.")
       }
       let now = ContinuousClock.now

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 
 /// The epoch driver: packs the examples, shuffles them every epoch and runs the Hogwild
 /// workers over contiguous chunks of the shuffled order.
@@ -80,7 +81,8 @@ final class Trainer {
       known: known.view, positives: positives.view,
       entryItems: entryItems.shared, entryCount: interactions.nnz,
       itemCount: itemFeatures.shape.rows, maxSampled: model.maxSampled, k: model.k, n: model.n,
-      topCapacity: topCapacity)
+      topCapacity: topCapacity, lazyL2: model.userAlpha > 0 || model.itemAlpha > 0,
+      lazyL2Lock: NSLock())
   }
 
   /// The stored entries with value > 0, row by row.
@@ -125,6 +127,9 @@ final class Trainer {
     } else {
       DispatchQueue.concurrentPerform(iterations: threads, execute: work)
     }
+    // LightFM's lazy L2 applies the epoch's accumulated shrinkage here (`LazyL2`).
+    LazyL2.divideOut(context.users, d: context.d)
+    LazyL2.divideOut(context.items, d: context.d)
   }
 
   /// The first non-finite learned value, if any (checked after every epoch).

@@ -44,6 +44,8 @@ final class ParameterSideBuffers {
   let embeddingMomentum: OwnedBuffer<Float>
   let biasGradients: OwnedBuffer<Float>
   let biasMomentum: OwnedBuffer<Float>
+  /// The side's lazy L2 scale (`LazyL2`), 1 between epochs.
+  let scale = OwnedBuffer<Double>(repeating: 1, count: 1)
 
   init(
     embeddings: [Float], biases: [Float], embeddingGradients: [Float],
@@ -62,7 +64,8 @@ final class ParameterSideBuffers {
     ParameterSide(
       embeddings: embeddings.shared, biases: biases.shared,
       embeddingGradients: embeddingGradients.shared, embeddingMomentum: embeddingMomentum.shared,
-      biasGradients: biasGradients.shared, biasMomentum: biasMomentum.shared, alpha: alpha)
+      biasGradients: biasGradients.shared, biasMomentum: biasMomentum.shared, alpha: alpha,
+      scale: scale.shared, featureCount: biases.count)
   }
 
   /// The first non-finite learned value, if any, as (array name, index).
@@ -169,4 +172,8 @@ struct ParameterSide: Sendable {
   let biasMomentum: SharedMutablePointer<Float>
   /// The L2 penalty of this side (`userAlpha` or `itemAlpha`).
   let alpha: Float
+  /// The side's lazy L2 scale (`LazyL2`), shared by every worker.
+  let scale: SharedMutablePointer<Double>
+  /// Rows of `embeddings` (and entries of `biases`).
+  let featureCount: Int
 }

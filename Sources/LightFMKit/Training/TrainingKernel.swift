@@ -40,6 +40,10 @@ struct TrainingContext: Sendable {
   /// Slots of WARP-kOS's top-k scratch: min(k, n, longest positives row) for `.warpKOS`, else
   /// 1, so a huge `k` never sizes an allocation (the k-th pick is always within it).
   let topCapacity: Int
+  /// Whether either side has α > 0, so examples advance the lazy L2 scales (`LazyL2`).
+  let lazyL2: Bool
+  /// Serialises the rare mid-epoch division of the sides by their scales.
+  let lazyL2Lock: NSLock
 }
 
 /// The per-example kernels of one Hogwild worker: representations, losses and updates.
@@ -113,11 +117,12 @@ struct TrainingKernel {
 
   // MARK: - Representations
 
-  /// p = Σ_f x_f E_f and b = Σ_f x_f β_f over the stored features of `row`.
+  /// p = Σ_f x_f·S·E_f and b = Σ_f x_f·S·β_f over the stored features of `row`, with S the
+  /// side's lazy L2 scale (`LazyL2`; exactly 1 when the side's α is 0).
   ///
-  /// A row holding a single feature of value 1 (identity features) is returned as a pointer
-  /// into the embeddings, without a copy; otherwise the sum is built in `scratch`. An empty row
-  /// gives the zero vector and bias 0.
+  /// Without L2, a row holding a single feature of value 1 (identity features) is returned as
+  /// a pointer into the embeddings, without a copy; otherwise the sum is built in `scratch`. An
+  /// empty row gives the zero vector and bias 0.
   /// - Complexity: O((features in the row)·d).
   @inline(__always)
   private func representation(
@@ -126,15 +131,17 @@ struct TrainingKernel {
     let d = c.d
     let lo = rows.rowPointers.base[row]
     let hi = rows.rowPointers.base[row + 1]
-    if hi - lo == 1 && rows.values.base[lo] == 1 {
+    let scaled = side.alpha > 0
+    if !scaled && hi - lo == 1 && rows.values.base[lo] == 1 {
       let f = Int(rows.columns.base[lo])
       return (UnsafePointer(side.embeddings.base + f * d), side.biases.base[f])
     }
+    let scale = scaled ? side.scale.base.pointee : 1
     scratch.update(repeating: 0, count: d)
     var bias: Float = 0
     for n in lo..<hi {
       let f = Int(rows.columns.base[n])
-      let x = rows.values.base[n]
+      let x = scaled ? Float(Double(rows.values.base[n]) * scale) : rows.values.base[n]
       Vector.axpy(x, side.embeddings.base + f * d, scratch, d)
       bias += x * side.biases.base[f]
     }
@@ -144,29 +151,48 @@ struct TrainingKernel {
   // MARK: - Updates
 
   /// Applies the representation gradient `coef·v` (and bias gradient `biasGradient`) to every
-  /// feature of `row`, each scaled by its feature value.
+  /// feature of `row`, each scaled by its feature value, and returns the sum of the step sizes
+  /// used (for `LazyL2`).
   @inline(__always)
   private func apply(
     _ rows: SparseRows, _ side: ParameterSide, _ row: Int,
     direction v: UnsafePointer<Float>, coef: Float, biasGradient: Float?
-  ) {
+  ) -> Float {
     let d = c.d
     let lo = rows.rowPointers.base[row]
     let hi = rows.rowPointers.base[row + 1]
+    var rates: Float = 0
     for n in lo..<hi {
       let f = Int(rows.columns.base[n])
       let x = rows.values.base[n]
       let at = f * d
-      c.optimiser.updateRow(
+      rates += c.optimiser.updateRow(
         side.embeddings.base + at, gradients: side.embeddingGradients.base + at,
         momentum: side.embeddingMomentum.base + at, direction: v, coef: coef * x,
         alpha: side.alpha, d: d)
       if let b = biasGradient {
-        c.optimiser.step(
+        rates += c.optimiser.step(
           &side.biases.base[f], &side.biasGradients.base[f], &side.biasMomentum.base[f],
           gradient: b * x, alpha: side.alpha)
       }
     }
+    return rates
+  }
+
+  /// The number of stored features of `row`.
+  @inline(__always)
+  private func width(_ rows: SparseRows, _ row: Int) -> Int {
+    rows.rowPointers.base[row + 1] - rows.rowPointers.base[row]
+  }
+
+  /// Advances the lazy L2 scales after an example whose `updates` parameter updates used step
+  /// sizes summing to `rates` (nothing without L2).
+  @inline(__always)
+  private func regularise(rates: Float, updates: Int) {
+    guard c.lazyL2 else { return }
+    LazyL2.advance(
+      users: c.users, items: c.items, rateSum: rates, updates: updates, d: c.d,
+      lock: c.lazyL2Lock)
   }
 
   /// The pairwise step for a positive i and a negative j with loss scale L (BPR, WARP, kOS):
@@ -184,9 +210,11 @@ struct TrainingKernel {
     // Every gradient uses the representations from before the step: the user direction is
     // saved first, and p (possibly an alias of the user's row) changes only after the items.
     Vector.difference(qj, qi, into: gradientScratch, c.d)
-    apply(c.itemRows, c.items, i, direction: p, coef: -L, biasGradient: -L)
-    apply(c.itemRows, c.items, j, direction: p, coef: L, biasGradient: L)
-    apply(c.userRows, c.users, u, direction: gradientScratch, coef: L, biasGradient: nil)
+    var rates = apply(c.itemRows, c.items, i, direction: p, coef: -L, biasGradient: -L)
+    rates += apply(c.itemRows, c.items, j, direction: p, coef: L, biasGradient: L)
+    rates += apply(c.userRows, c.users, u, direction: gradientScratch, coef: L, biasGradient: nil)
+    let itemUpdates = (c.d + 1) * (width(c.itemRows, i) + width(c.itemRows, j))
+    regularise(rates: rates, updates: itemUpdates + c.d * width(c.userRows, u))
   }
 
   // MARK: - Losses
@@ -205,8 +233,9 @@ struct TrainingKernel {
     let s = bu + bi + Vector.dot(p, q, c.d)
     let L = e.weight * (1 / (1 + exp(-s)) - e.label)
     gradientScratch.update(from: q, count: c.d)
-    apply(c.itemRows, c.items, i, direction: p, coef: L, biasGradient: L)
-    apply(c.userRows, c.users, u, direction: gradientScratch, coef: L, biasGradient: L)
+    var rates = apply(c.itemRows, c.items, i, direction: p, coef: L, biasGradient: L)
+    rates += apply(c.userRows, c.users, u, direction: gradientScratch, coef: L, biasGradient: L)
+    regularise(rates: rates, updates: (c.d + 1) * (width(c.itemRows, i) + width(c.userRows, u)))
   }
 
   /// BPR (Rendle et al. 2009): L = w·(1 − σ(s_ui − s_uj)) for a negative j drawn as the item

@@ -1,0 +1,68 @@
+import Foundation
+
+/// LightFM's lazy L2 regularisation, one scale per side.
+///
+/// Shrinking every parameter of a side after every example would cost O(features·d) per
+/// example. LightFM instead keeps a per-side scale S (a `Double`, 1 at the start of an epoch)
+/// and, for an example whose updates used step sizes η₁ … η_m (mean η̄):
+///
+/// ```
+/// every updated stored value:   θ ← θ·(1 + α·η)          (Optimiser, after the step)
+/// the side's scale:             S ← S·(1 + α·η̄)
+/// representations in training:  p = Σ_f x_f·S·E_f,  b = Σ_f x_f·S·β_f
+/// end of the epoch:             θ ← θ / S for every parameter of the side, then S ← 1
+/// ```
+///
+/// The division also happens mid-epoch, under a lock, once a scale passes `maxScale`, so S
+/// never overflows. Between epochs S = 1, so the stored arrays are the model. With α = 0 the
+/// scale stays exactly 1 and nothing here runs.
+///
+/// This follows LightFM's `_lightfm_fast` step for step, so a tuned `itemAlpha`/`userAlpha`
+/// means the same here. LightFM multiplies by S in training representations although the
+/// epoch's end divides by it; we keep that, since it is what the tuned values were tuned
+/// against. One difference: η̄ averages the step sizes of the parameters the example updated,
+/// and the pairwise losses do not update the user bias (see `TrainingKernel.pairwiseUpdate`),
+/// so its step is not in the mean; LightFM counts it.
+enum LazyL2 {
+  /// The scale beyond which a side is divided out mid-epoch (LightFM's `MAX_REG_SCALE`).
+  static let maxScale: Double = 1e6
+
+  /// Multiplies both sides' scales by (1 + α·η̄) for an example whose `updates` parameter
+  /// updates used step sizes summing to `rateSum`, and divides the sides out when a scale
+  /// passes `maxScale`.
+  ///
+  /// - Complexity: O(1), or O(parameters) on the rare call that divides.
+  @inline(__always)
+  static func advance(
+    users: ParameterSide, items: ParameterSide, rateSum: Float, updates: Int, d: Int,
+    lock: NSLock
+  ) {
+    guard updates > 0 else { return }
+    let mean = Double(rateSum) / Double(updates)
+    users.scale.base.pointee *= 1 + Double(users.alpha) * mean
+    items.scale.base.pointee *= 1 + Double(items.alpha) * mean
+    if users.scale.base.pointee > maxScale || items.scale.base.pointee > maxScale {
+      lock.lock()
+      defer { lock.unlock() }
+      if users.scale.base.pointee > maxScale || items.scale.base.pointee > maxScale {
+        divideOut(users, d: d)
+        divideOut(items, d: d)
+      }
+    }
+  }
+
+  /// θ ← θ / S for every embedding and bias of `side`, then S ← 1.
+  ///
+  /// - Complexity: O(features·d); nothing when S = 1.
+  static func divideOut(_ side: ParameterSide, d: Int) {
+    let s = side.scale.base.pointee
+    guard s != 1 else { return }
+    for n in 0..<(side.featureCount * d) {
+      side.embeddings.base[n] = Float(Double(side.embeddings.base[n]) / s)
+    }
+    for n in 0..<side.featureCount {
+      side.biases.base[n] = Float(Double(side.biases.base[n]) / s)
+    }
+    side.scale.base.pointee = 1
+  }
+}
