@@ -157,14 +157,14 @@ extension LightFM {
 
     let trainer = Trainer(
       model: self, parameters: initial, interactions: interactions, weights: weights,
-      userFeatures: userMatrix, itemFeatures: itemMatrix)
+      userFeatures: userMatrix, itemFeatures: itemMatrix, threads: numThreads)
     let trainingStart = ContinuousClock.now
     // OpenBLAS is pinned to 1 thread while the Hogwild workers run (DESIGN §2), and restored
     // between epochs, so a progress callback that evaluates (GEMM scoring) runs at full speed.
     for epoch in 1...max(epochs, 1) where epochs > 0 {
       let epochStart = ContinuousClock.now
       BLAS.withThreads(1) { trainer.epoch(rng: &rng, threads: numThreads) }
-      if let (array, index) = trainer.firstNonFinite() {
+      if let (array, index) = trainer.firstNonFinite(threads: numThreads) {
         throw LightFMError(
           .diverged,
           "training diverged in epoch \(epoch): \(array)[\(index)] is not finite; lower the "
@@ -185,7 +185,7 @@ extension LightFM {
       }
       progress?(report)
     }
-    trainer.parameters.store(into: &initial)
+    trainer.parameters.store(into: &initial, threads: numThreads)
     parameters = initial
     generator = rng
   }
@@ -214,13 +214,33 @@ extension LightFM {
       p.userEmbeddingMomentum, p.userBiasMomentum, p.itemEmbeddingMomentum, p.itemBiasMomentum,
     ]
     if sums.allSatisfy({ $0.isEmpty }) { return nil }
-    if second.contains(where: { $0.contains { $0 != 0 } }) { return .adadelta }
-    if sums.contains(where: { $0.contains { !($0 >= 1) } }) { return .adadelta }
+    let nonZero: (SIMD8<Float>) -> SIMD8<UInt32> = {
+      unsafeBitCast($0, to: SIMD8<UInt32>.self) & SIMD8(repeating: 0x7FFF_FFFF)
+    }
+    let belowOne: (SIMD8<Float>) -> SIMD8<UInt32> = {
+      SIMD8<UInt32>(repeating: 1).replacing(with: 0, where: $0 .>= 1)
+    }
+    if second.contains(where: { contains($0, lanes: nonZero) { $0 != 0 } }) { return .adadelta }
+    if sums.contains(where: { contains($0, lanes: belowOne) { !($0 >= 1) } }) { return .adadelta }
     return .adagrad
   }
 
+  /// Whether some value passes `test` (`ParallelSpans.firstIndex`, eight lanes at a time).
+  @inline(__always)
+  private static func contains(
+    _ values: [Float], lanes: (SIMD8<Float>) -> SIMD8<UInt32>, _ test: (Float) -> Bool
+  ) -> Bool {
+    values.withUnsafeBufferPointer { v in
+      guard let base = v.baseAddress else { return false }
+      return ParallelSpans.firstIndex(in: base, 0..<v.count, lanes: lanes, where: test) != nil
+    }
+  }
+
   static func checkFinite(_ values: [Float], what: String) throws {
-    if let n = values.firstIndex(where: { !$0.isFinite }) {
+    let n = values.withUnsafeBufferPointer { v in
+      v.baseAddress.flatMap { ParallelSpans.firstNonFinite($0, count: v.count, threads: 1) }
+    }
+    if let n {
       throw LightFMError.invalidData(
         "\(what) value \(values[n]) at stored entry \(n) is not finite")
     }

@@ -14,8 +14,10 @@ final class Trainer {
   private let known: CSRBuffers
   private let positives: CSRBuffers
   private let entryItems: OwnedBuffer<Int32>
-  /// The examples in stored order, and the buffer each epoch shuffles a fresh copy of.
+  /// The examples in stored order (the first `exampleCount` slots), and the buffer each epoch
+  /// shuffles a fresh copy of.
   private let storedOrder: OwnedBuffer<TrainingExample>
+  private let exampleCount: Int
   private let examples: OwnedBuffer<TrainingExample>
   private let shuffler: EpochShuffle<TrainingExample>
   private let context: TrainingContext
@@ -25,12 +27,13 @@ final class Trainer {
   /// - Parameters:
   ///   - interactions: users × items, in stored order.
   ///   - weights: one weight per stored entry, or nil for all 1.
+  ///   - threads: the call's worker threads, which also copy the parameters in.
   /// - Complexity: O(nnz + feature nnz + parameters).
   init(
     model: LightFM, parameters p: ModelParameters, interactions: COOMatrix, weights: [Float]?,
-    userFeatures: CSRMatrix, itemFeatures: CSRMatrix
+    userFeatures: CSRMatrix, itemFeatures: CSRMatrix, threads: Int
   ) {
-    parameters = TrainingParameters(p)
+    parameters = TrainingParameters(p, threads: threads)
     userRows = CSRBuffers(userFeatures)
     itemRows = CSRBuffers(itemFeatures)
 
@@ -44,22 +47,31 @@ final class Trainer {
     entryItems = OwnedBuffer(copying: interactions.columnIndices)
 
     let pairwise = model.loss != .logistic
-    var packed: [TrainingExample] = []
-    packed.reserveCapacity(interactions.nnz)
-    for n in 0..<interactions.nnz {
-      let value = interactions.values[n]
-      let weight = weights?[n] ?? 1
-      // A weight of 0 changes nothing, not even an optimiser accumulator (WARP-kOS has none).
-      if weight == 0 && model.loss != .warpKOS { continue }
-      // BPR and WARP learn from positives only; WARP-kOS visits every entry's user.
-      if pairwise && model.loss != .warpKOS && !(value > 0) { continue }
-      packed.append(TrainingExample(
-        user: interactions.rowIndices[n], item: interactions.columnIndices[n],
-        weight: weight, label: value > 0 ? 1 : 0))
+    // Packed straight into the buffer, then the epoch buffer is filled by each shuffle.
+    let packed = OwnedBuffer<TrainingExample>(unfilled: interactions.nnz)
+    var kept = 0
+    interactions.rowIndices.withUnsafeBufferPointer { rows in
+      interactions.columnIndices.withUnsafeBufferPointer { columns in
+        interactions.values.withUnsafeBufferPointer { values in
+          for n in 0..<values.count {
+            let value = values[n]
+            let weight = weights?[n] ?? 1
+            // A weight of 0 changes nothing, not even an optimiser accumulator (WARP-kOS has
+            // none).
+            if weight == 0 && model.loss != .warpKOS { continue }
+            // BPR and WARP learn from positives only; WARP-kOS visits every entry's user.
+            if pairwise && model.loss != .warpKOS && !(value > 0) { continue }
+            packed.base[kept] = TrainingExample(
+              user: rows[n], item: columns[n], weight: weight, label: value > 0 ? 1 : 0)
+            kept += 1
+          }
+        }
+      }
     }
-    storedOrder = OwnedBuffer(copying: packed)
-    examples = OwnedBuffer(copying: packed)
-    shuffler = EpochShuffle(count: packed.count)
+    storedOrder = packed
+    exampleCount = kept
+    examples = OwnedBuffer(unfilled: kept)
+    shuffler = EpochShuffle(count: kept)
 
     // k-OS keeps at most min(k, n, |P_u|) scores; no other loss keeps any.
     var topCapacity = 1
@@ -108,7 +120,7 @@ final class Trainer {
   /// `fit(epochs: 1)` followed by `fitPartial(epochs: 2)`, bit for bit.
   /// - Complexity: O(examples · cost per example / threads).
   func epoch(rng: inout TrainingRNG, threads requested: Int) {
-    let count = examples.count
+    let count = exampleCount
     // More workers than examples would only run empty chunks (and allocate their scratch).
     let threads = min(requested, max(1, count))
     shuffler.shuffle(storedOrder.shared, into: examples.shared, rng: &rng, threads: threads)
@@ -132,9 +144,9 @@ final class Trainer {
     LazyL2.divideOut(context.items, d: context.d)
   }
 
-  /// The first non-finite learned value, if any (checked after every epoch).
-  func firstNonFinite() -> (String, Int)? {
-    parameters.users.firstNonFinite(side: "user")
-      ?? parameters.items.firstNonFinite(side: "item")
+  /// The first non-finite learned value, if any (checked after every epoch, by `threads`).
+  func firstNonFinite(threads: Int) -> (String, Int)? {
+    parameters.users.firstNonFinite(side: "user", threads: threads)
+      ?? parameters.items.firstNonFinite(side: "item", threads: threads)
   }
 }

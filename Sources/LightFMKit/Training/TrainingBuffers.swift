@@ -10,11 +10,14 @@ final class OwnedBuffer<Element> {
   let base: UnsafeMutablePointer<Element>
   let count: Int
 
-  init(copying array: [Element]) {
+  /// A copy of `array`, made by `threads` threads for large arrays (`ParallelSpans`).
+  init(copying array: [Element], threads: Int = 1) {
     count = array.count
     base = UnsafeMutablePointer<Element>.allocate(capacity: max(count, 1))
     array.withUnsafeBufferPointer { source in
-      if let s = source.baseAddress { base.initialize(from: s, count: count) }
+      if let s = source.baseAddress {
+        ParallelSpans.initialize(base, from: s, count: count, threads: threads)
+      }
     }
   }
 
@@ -22,6 +25,13 @@ final class OwnedBuffer<Element> {
     self.count = count
     base = UnsafeMutablePointer<Element>.allocate(capacity: max(count, 1))
     base.initialize(repeating: value, count: count)
+  }
+
+  /// `count` elements left unwritten, for a buffer filled before it is read (trivial elements
+  /// only, so that releasing it needs no initialised values).
+  init(unfilled count: Int) where Element: BitwiseCopyable {
+    self.count = count
+    base = UnsafeMutablePointer<Element>.allocate(capacity: max(count, 1))
   }
 
   deinit {
@@ -49,14 +59,14 @@ final class ParameterSideBuffers {
 
   init(
     embeddings: [Float], biases: [Float], embeddingGradients: [Float],
-    embeddingMomentum: [Float], biasGradients: [Float], biasMomentum: [Float]
+    embeddingMomentum: [Float], biasGradients: [Float], biasMomentum: [Float], threads: Int = 1
   ) {
-    self.embeddings = OwnedBuffer(copying: embeddings)
-    self.biases = OwnedBuffer(copying: biases)
-    self.embeddingGradients = OwnedBuffer(copying: embeddingGradients)
-    self.embeddingMomentum = OwnedBuffer(copying: embeddingMomentum)
-    self.biasGradients = OwnedBuffer(copying: biasGradients)
-    self.biasMomentum = OwnedBuffer(copying: biasMomentum)
+    self.embeddings = OwnedBuffer(copying: embeddings, threads: threads)
+    self.biases = OwnedBuffer(copying: biases, threads: threads)
+    self.embeddingGradients = OwnedBuffer(copying: embeddingGradients, threads: threads)
+    self.embeddingMomentum = OwnedBuffer(copying: embeddingMomentum, threads: threads)
+    self.biasGradients = OwnedBuffer(copying: biasGradients, threads: threads)
+    self.biasMomentum = OwnedBuffer(copying: biasMomentum, threads: threads)
   }
 
   /// The raw view the per-example kernels use.
@@ -70,10 +80,10 @@ final class ParameterSideBuffers {
 
   /// The first non-finite learned value, if any, as (array name, index).
   ///
-  /// - Complexity: O(features·d).
-  func firstNonFinite(side: String) -> (String, Int)? {
+  /// - Complexity: O(features·d / threads) (`ParallelSpans.firstNonFinite`).
+  func firstNonFinite(side: String, threads: Int = 1) -> (String, Int)? {
     for (name, buffer) in [("embeddings", embeddings), ("biases", biases)] {
-      for n in 0..<buffer.count where !buffer.base[n].isFinite {
+      if let n = ParallelSpans.firstNonFinite(buffer.base, count: buffer.count, threads: threads) {
         return ("\(side) \(name)", n)
       }
     }
@@ -87,32 +97,47 @@ final class TrainingParameters {
   let users: ParameterSideBuffers
   let items: ParameterSideBuffers
 
-  init(_ p: ModelParameters) {
+  /// Copies `p` into buffers, large arrays split over `threads` threads.
+  init(_ p: ModelParameters, threads: Int = 1) {
     noComponents = p.noComponents
     users = ParameterSideBuffers(
       embeddings: p.userEmbeddings, biases: p.userBiases,
       embeddingGradients: p.userEmbeddingGradients, embeddingMomentum: p.userEmbeddingMomentum,
-      biasGradients: p.userBiasGradients, biasMomentum: p.userBiasMomentum)
+      biasGradients: p.userBiasGradients, biasMomentum: p.userBiasMomentum, threads: threads)
     items = ParameterSideBuffers(
       embeddings: p.itemEmbeddings, biases: p.itemBiases,
       embeddingGradients: p.itemEmbeddingGradients, embeddingMomentum: p.itemEmbeddingMomentum,
-      biasGradients: p.itemBiasGradients, biasMomentum: p.itemBiasMomentum)
+      biasGradients: p.itemBiasGradients, biasMomentum: p.itemBiasMomentum, threads: threads)
   }
 
-  /// Writes the trained values back into `p` (same shapes).
-  func store(into p: inout ModelParameters) {
-    p.userEmbeddings = users.embeddings.array
-    p.userBiases = users.biases.array
-    p.userEmbeddingGradients = users.embeddingGradients.array
-    p.userEmbeddingMomentum = users.embeddingMomentum.array
-    p.userBiasGradients = users.biasGradients.array
-    p.userBiasMomentum = users.biasMomentum.array
-    p.itemEmbeddings = items.embeddings.array
-    p.itemBiases = items.biases.array
-    p.itemEmbeddingGradients = items.embeddingGradients.array
-    p.itemEmbeddingMomentum = items.embeddingMomentum.array
-    p.itemBiasGradients = items.biasGradients.array
-    p.itemBiasMomentum = items.biasMomentum.array
+  /// Writes the trained values back into `p` in new arrays, large ones copied by `threads`
+  /// threads.
+  ///
+  /// New arrays, not the old ones overwritten: the call's buffers are freed right after, and
+  /// allocating while they are still held lets the allocator hand their pages to the next call
+  /// (overwriting in place and freeing ~58 MB of buffers at once on the synthetic set made the
+  /// allocator return them to the system, and the next call paid ~20 ms of page faults).
+  func store(into p: inout ModelParameters, threads: Int = 1) {
+    func put(_ b: OwnedBuffer<Float>, _ a: inout [Float]) {
+      a = [Float](unsafeUninitializedCapacity: b.count) { target, initialized in
+        if let base = target.baseAddress {
+          ParallelSpans.initialize(base, from: b.base, count: b.count, threads: threads)
+        }
+        initialized = b.count
+      }
+    }
+    put(users.embeddings, &p.userEmbeddings)
+    put(users.biases, &p.userBiases)
+    put(users.embeddingGradients, &p.userEmbeddingGradients)
+    put(users.embeddingMomentum, &p.userEmbeddingMomentum)
+    put(users.biasGradients, &p.userBiasGradients)
+    put(users.biasMomentum, &p.userBiasMomentum)
+    put(items.embeddings, &p.itemEmbeddings)
+    put(items.biases, &p.itemBiases)
+    put(items.embeddingGradients, &p.itemEmbeddingGradients)
+    put(items.embeddingMomentum, &p.itemEmbeddingMomentum)
+    put(items.biasGradients, &p.itemBiasGradients)
+    put(items.biasMomentum, &p.itemBiasMomentum)
   }
 }
 
