@@ -16,10 +16,17 @@ import Dispatch
 /// permutation the same probability, exactly as one Fisher–Yates pass. The chunks and buckets are
 /// fixed by the example count, and each draws from its own generator seeded from the model's, so
 /// the permutation depends on the seed alone, never on the number of threads.
+///
+/// With P partitions (each element's given in `partitionOf`), the buckets are split P ways and an
+/// element draws only among its partition's B/P buckets: the output holds partition 0, then 1, …,
+/// each a uniformly random permutation of its elements (`partitionStart`).
 final class EpochShuffle<Element> {
   let count: Int
-  /// B, about 8,192 examples per bucket, at most 4,096 buckets.
+  /// B, about 8,192 examples per bucket, at most 4,096 buckets (at least one per partition).
   let buckets: Int
+  /// P, and the partition of every element (nil for one partition).
+  let partitions: Int
+  private let partitionOf: OwnedBuffer<UInt8>?
   /// Fixed chunks of the input for steps 1 and 2.
   let chunks: Int
   private let bucketOf: OwnedBuffer<UInt16>
@@ -28,13 +35,23 @@ final class EpochShuffle<Element> {
   /// `buckets + 1` starts of the buckets in the output.
   private let starts: OwnedBuffer<Int>
 
-  init(count: Int) {
+  /// - Parameter partitionOf: the partition (0..<partitions) of every element, or nil.
+  init(count: Int, partitions: Int = 1, partitionOf: OwnedBuffer<UInt8>? = nil) {
+    precondition(partitions == 1 || partitionOf?.count == count)
     self.count = count
-    buckets = min(4096, max(1, count / 8192))
+    self.partitions = partitions
+    self.partitionOf = partitionOf
+    let perPartition = max(1, min(4096, count / 8192) / partitions)
+    buckets = perPartition * partitions
     chunks = count < 65_536 ? 1 : 16
     bucketOf = OwnedBuffer(repeating: 0, count: count)
     offsets = OwnedBuffer(repeating: 0, count: chunks * buckets)
     starts = OwnedBuffer(repeating: 0, count: buckets + 1)
+  }
+
+  /// Where partition `p` starts in the last shuffle's output (`p = partitions`: `count`).
+  func partitionStart(_ p: Int) -> Int {
+    starts.base[p * (buckets / partitions)]
   }
 
   /// Writes a uniformly random permutation of `source[0..<count]` into `target`.
@@ -52,6 +69,8 @@ final class EpochShuffle<Element> {
     let bucketOf = self.bucketOf.shared
     let offsets = self.offsets.shared
     let starts = self.starts.shared
+    let perPartition = b / partitions
+    let partitionOf = self.partitionOf?.shared
 
     // 1. Draw a bucket for every example and count per (chunk, bucket).
     Self.parallel(c, threads: threads) { chunk in
@@ -59,7 +78,8 @@ final class EpochShuffle<Element> {
       let row = offsets.base + chunk * b
       row.update(repeating: 0, count: b)
       for i in (n * chunk / c)..<(n * (chunk + 1) / c) {
-        let bucket = local.below(b)
+        let first = partitionOf.map { Int($0.base[i]) * perPartition } ?? 0
+        let bucket = first + local.below(perPartition)
         bucketOf.base[i] = UInt16(truncatingIfNeeded: bucket)
         row[bucket] += 1
       }

@@ -1,8 +1,19 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// The epoch driver: packs the examples, shuffles them every epoch and runs the Hogwild
-/// workers over contiguous chunks of the shuffled order.
+/// workers over the shuffled order.
+///
+/// With T > 1 threads the users are cut into T contiguous ranges holding about as many
+/// examples each, and worker t trains the examples of range t, in the epoch's random order,
+/// before it helps the others finish theirs. Two workers then rarely write the same user's
+/// row, bias or optimiser state, nor the cache lines around them: on MovieLens 100K those
+/// lines move between the cores on nearly every example when the workers split one shuffled
+/// order (as LightFM's do): each example cost 40–100% more on 2 threads than on one, against
+/// about 10% with the ranges (2-core host).
+/// The items are shared as before. Each range is still visited in a uniformly random order
+/// (`EpochShuffle` partitions), so every example is trained once per epoch, as with one thread.
 ///
 /// One `Trainer` lives for one `fit`/`fitPartial` call. It copies the model's parameters and the
 /// feature matrices into buffers it owns (`TrainingBuffers.swift`), trains those, and hands the
@@ -21,6 +32,8 @@ final class Trainer {
   private let examples: OwnedBuffer<TrainingExample>
   private let shuffler: EpochShuffle<TrainingExample>
   private let context: TrainingContext
+  /// The examples a worker takes from a user range at a time (more than one thread).
+  private let block: Int
 
   /// Prepares a call. Inputs are already validated by `LightFM.fitPartial`.
   ///
@@ -50,6 +63,8 @@ final class Trainer {
     // Packed straight into the buffer, then the epoch buffer is filled by each shuffle.
     let packed = OwnedBuffer<TrainingExample>(unfilled: interactions.nnz)
     var kept = 0
+    // Examples per user, for the user ranges of several threads.
+    let perUser = OwnedBuffer<Int>(repeating: 0, count: threads > 1 ? interactions.shape.rows : 0)
     interactions.rowIndices.withUnsafeBufferPointer { rows in
       interactions.columnIndices.withUnsafeBufferPointer { columns in
         interactions.values.withUnsafeBufferPointer { values in
@@ -64,6 +79,7 @@ final class Trainer {
             packed.base[kept] = TrainingExample(
               user: rows[n], item: columns[n], weight: weight, label: value > 0 ? 1 : 0)
             kept += 1
+            if threads > 1 { perUser.base[Int(rows[n])] += 1 }
           }
         }
       }
@@ -71,7 +87,14 @@ final class Trainer {
     storedOrder = packed
     exampleCount = kept
     examples = OwnedBuffer(unfilled: kept)
-    shuffler = EpochShuffle(count: kept)
+    let ranges = min(threads, kept / 1024, Int(UInt8.max))
+    if ranges > 1 {
+      let of = Self.userRanges(packed, count: kept, perUser: perUser, ranges)
+      shuffler = EpochShuffle(count: kept, partitions: ranges, partitionOf: of)
+    } else {
+      shuffler = EpochShuffle(count: kept)
+    }
+    block = max(64, min(1024, kept / (32 * max(ranges, 1))))
 
     // k-OS keeps at most min(k, n, |P_u|) scores; no other loss keeps any.
     var topCapacity = 1
@@ -97,6 +120,26 @@ final class Trainer {
       lazyL2Lock: NSLock())
   }
 
+  /// The user range (0..<ranges) of every example: contiguous ranges of users with about
+  /// `count / ranges` examples each (a user goes where the middle of its examples falls).
+  ///
+  /// - Complexity: O(count + users).
+  private static func userRanges(
+    _ examples: OwnedBuffer<TrainingExample>, count: Int, perUser: OwnedBuffer<Int>,
+    _ ranges: Int
+  ) -> OwnedBuffer<UInt8> {
+    let rangeOfUser = OwnedBuffer<UInt8>(unfilled: perUser.count)
+    var before = 0
+    for u in 0..<perUser.count {
+      let middle = before + perUser.base[u] / 2
+      rangeOfUser.base[u] = UInt8(min(ranges - 1, middle * ranges / count))
+      before += perUser.base[u]
+    }
+    let of = OwnedBuffer<UInt8>(unfilled: count)
+    for e in 0..<count { of.base[e] = rangeOfUser.base[Int(examples.base[e].user)] }
+    return of
+  }
+
   /// The stored entries with value > 0, row by row.
   private static func positiveRows(_ m: CSRMatrix) -> CSRMatrix {
     if !m.values.contains(where: { !($0 > 0) }) { return m }
@@ -113,11 +156,13 @@ final class Trainer {
       values: [Float](repeating: 1, count: columns.count))
   }
 
-  /// One epoch: shuffle, then `threads` workers each train a contiguous chunk of the order.
+  /// One epoch: shuffle, then the workers train every example once.
   ///
   /// Every epoch permutes the stored order afresh (`EpochShuffle`), so the visiting order
   /// depends only on the generator's state: with one thread, `fit(epochs: 3)` equals
-  /// `fit(epochs: 1)` followed by `fitPartial(epochs: 2)`, bit for bit.
+  /// `fit(epochs: 1)` followed by `fitPartial(epochs: 2)`, bit for bit. With more, the order is
+  /// shuffled within the user ranges (see the type's comment) and each worker takes `block`
+  /// examples at a time from its own range, then from the others' until all are done.
   /// - Complexity: O(examples · cost per example / threads).
   func epoch(rng: inout TrainingRNG, threads requested: Int) {
     let count = exampleCount
@@ -127,11 +172,27 @@ final class Trainer {
     let seeds = (0..<threads).map { _ in rng.next() }
     let context = self.context
     let base = examples.shared
+    let ranges = shuffler.partitions
+    let starts = (0...ranges).map { $0 == ranges ? count : shuffler.partitionStart($0) }
+    let taken = (0..<ranges).map { _ in BlockCounter() }
+    let block = self.block
     let work: @Sendable (Int) -> Void = { t in
-      let range = (count * t / threads)..<(count * (t + 1) / threads)
       var local = TrainingRNG(seed: seeds[t])
       TrainingKernel.withKernel(context) { kernel in
-        kernel.train(UnsafePointer(base.base), range, rng: &local)
+        guard ranges > 1 else {
+          let range = (count * t / threads)..<(count * (t + 1) / threads)
+          kernel.train(UnsafePointer(base.base), range, rng: &local)
+          return
+        }
+        for k in 0..<ranges {
+          let r = (t + k) % ranges
+          while true {
+            let lo = starts[r] + taken[r].next.wrappingAdd(1, ordering: .relaxed).oldValue * block
+            let hi = min(lo + block, starts[r + 1])
+            if lo >= hi { break }
+            kernel.train(UnsafePointer(base.base), lo..<hi, rng: &local)
+          }
+        }
       }
     }
     if threads == 1 {
@@ -149,4 +210,9 @@ final class Trainer {
     parameters.users.firstNonFinite(side: "user", threads: threads)
       ?? parameters.items.firstNonFinite(side: "item", threads: threads)
   }
+}
+
+/// The number of blocks taken so far from one user range in one epoch.
+private final class BlockCounter: Sendable {
+  let next = Atomic<Int>(0)
 }
