@@ -29,6 +29,34 @@ final class SparseMatrixTests: XCTestCase {
     XCTAssertEqual(csr.toDense(), try sample().toDense())
   }
 
+  /// Random entries with duplicates, unsorted and sorted: rows in order, columns ascending,
+  /// equal coordinates kept in COO order or summed, as a reference sort gives.
+  func testCOOToCSRMatchesAReferenceSort() throws {
+    var rng = TrainingRNG(seed: 8)
+    let (rows, columns, nnz) = (37, 23, 2_000)
+    let r = (0..<nnz).map { _ in Int32(rng.below(rows)) }
+    let c = (0..<nnz).map { _ in Int32(rng.below(columns)) }
+    let v = (0..<nnz).map { Float($0) }
+    let order = (0..<nnz).sorted { (r[$0], c[$0], $0) < (r[$1], c[$1], $1) }
+    for sorted in [false, true] {
+      let p = sorted ? order : Array(0..<nnz)
+      let coo = try COOMatrix(
+        rows: rows, columns: columns, rowIndices: p.map { r[$0] },
+        columnIndices: p.map { c[$0] }, values: p.map { v[$0] })
+      XCTAssertEqual(coo.isRowMajorSorted, sorted)
+      let kept = try CSRMatrix(coo, sumDuplicates: false)
+      XCTAssertEqual(kept.columnIndices, order.map { c[$0] }, "sorted input: \(sorted)")
+      XCTAssertEqual(kept.values, order.map { v[$0] }, "sorted input: \(sorted)")
+      let summed = try CSRMatrix(coo)
+      XCTAssertEqual(summed.toDense(), kept.toDense())
+      XCTAssertLessThan(summed.nnz, kept.nnz)
+      for row in 0..<rows {
+        let cs = Array(summed.row(row).columns)
+        XCTAssertEqual(cs, Array(Set(cs)).sorted(), "row \(row): ascending, no repeats")
+      }
+    }
+  }
+
   func testRoundTripAndTranspose() throws {
     let coo = try sample()
     let csr = try CSRMatrix(coo)

@@ -12,22 +12,35 @@ extension CSRMatrix {
     self = CSRMatrix.converting(coo, sumDuplicates: sumDuplicates)
   }
 
+  /// The conversion behind `init(_:sumDuplicates:)`: entries in row-major order, columns
+  /// sorted within a row and equal columns in their COO order.
+  ///
+  /// A COO already in that order (from a CSR matrix or a sorted file) is taken as it is;
+  /// otherwise a stable counting sort by column, then a stable scatter by row (an LSD radix
+  /// sort) orders it without comparisons.
+  /// - Complexity: O(nnz + rows + columns).
   static func converting(_ coo: COOMatrix, sumDuplicates: Bool) -> CSRMatrix {
     let rows = coo.shape.rows
     var pointers = [Int](repeating: 0, count: rows + 1)
     for r in coo.rowIndices { pointers[Int(r) + 1] += 1 }
     for r in 0..<rows { pointers[r + 1] += pointers[r] }
-    var next = pointers
-    var columns = [Int32](repeating: 0, count: coo.nnz)
-    var values = [Float](repeating: 0, count: coo.nnz)
-    for n in 0..<coo.nnz {
-      let r = Int(coo.rowIndices[n])
-      let slot = next[r]
-      next[r] += 1
-      columns[slot] = coo.columnIndices[n]
-      values[slot] = coo.values[n]
+    var columns: [Int32]
+    var values: [Float]
+    if coo.isRowMajorSorted {
+      columns = coo.columnIndices
+      values = coo.values
+    } else {
+      var next = pointers
+      columns = [Int32](repeating: 0, count: coo.nnz)
+      values = [Float](repeating: 0, count: coo.nnz)
+      for n in coo.columnOrder() {
+        let r = Int(coo.rowIndices[n])
+        let slot = next[r]
+        next[r] += 1
+        columns[slot] = coo.columnIndices[n]
+        values[slot] = coo.values[n]
+      }
     }
-    CSRMatrix.sortRows(rowPointers: pointers, columns: &columns, values: &values)
     guard sumDuplicates else {
       return CSRMatrix(
         uncheckedShape: coo.shape, rowPointers: pointers, columnIndices: columns, values: values)
@@ -119,6 +132,34 @@ extension COOMatrix {
     COOMatrix(
       uncheckedShape: MatrixShape(rows: shape.columns, columns: shape.rows),
       rowIndices: columnIndices, columnIndices: rowIndices, values: values)
+  }
+
+  /// Whether the entries are in row-major order with columns ascending within a row (equal
+  /// coordinates allowed).
+  var isRowMajorSorted: Bool {
+    for n in 1..<max(nnz, 1) {
+      let r0 = rowIndices[n - 1]
+      let r1 = rowIndices[n]
+      if r1 < r0 || (r1 == r0 && columnIndices[n] < columnIndices[n - 1]) { return false }
+    }
+    return true
+  }
+
+  /// The entry positions ordered by column, equal columns in their stored order (a counting
+  /// sort).
+  ///
+  /// - Complexity: O(nnz + columns).
+  func columnOrder() -> [Int] {
+    var next = [Int](repeating: 0, count: shape.columns + 1)
+    for c in columnIndices { next[Int(c) + 1] += 1 }
+    for c in 0..<shape.columns { next[c + 1] += next[c] }
+    var order = [Int](repeating: 0, count: nnz)
+    for n in 0..<nnz {
+      let c = Int(columnIndices[n])
+      order[next[c]] = n
+      next[c] += 1
+    }
+    return order
   }
 
   /// Converts to CSR (see `CSRMatrix.init(_:sumDuplicates:)`).
