@@ -27,7 +27,7 @@ final class EpochShuffle<Element> {
   /// P, and the partition of every element (nil for one partition).
   let partitions: Int
   private let partitionOf: OwnedBuffer<UInt8>?
-  /// Fixed chunks of the input for steps 1 and 2.
+  /// Fixed chunks of the input for steps 1 and 2 (fixed by the count and the partitions).
   let chunks: Int
   private let bucketOf: OwnedBuffer<UInt16>
   /// `chunks × buckets` counts, then write offsets.
@@ -43,7 +43,8 @@ final class EpochShuffle<Element> {
     self.partitionOf = partitionOf
     let perPartition = max(1, min(4096, count / 8192) / partitions)
     buckets = perPartition * partitions
-    chunks = count < 65_536 ? 1 : 16
+    // Small inputs in one chunk (one partition: the order of one thread) or one per partition.
+    chunks = count < 65_536 ? partitions : 16
     bucketOf = OwnedBuffer(repeating: 0, count: count)
     offsets = OwnedBuffer(repeating: 0, count: chunks * buckets)
     starts = OwnedBuffer(repeating: 0, count: buckets + 1)
