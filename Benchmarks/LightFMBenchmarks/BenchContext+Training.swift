@@ -11,21 +11,24 @@ extension BenchContext {
   ///   Above 2M interactions, all losses on a ~1M set of the same shape, WARP on the full set
   ///   (2 threads).
   ///
-  /// Rates: positives/s (stored train interactions per second).
+  /// Rates: positives/s (stored train interactions per second); the t=2 rows add their speed
+  /// relative to the t=1 row of the same case and run (t=1 median / t=2 median).
   func runTraining() throws {
     let threadCounts = [1, 2]
     let epochs = quick ? 2 : 10
     if let ml = try workloads.movieLens(harness) {
       for loss in Loss.allCases {
+        var oneThread: Double?
         for t in threadCounts {
           var model = LightFM(noComponents: 30, loss: loss, learningRate: 0.05, randomState: 7)
-          try harness.measure(
-            "training", "MovieLens \(loss.rawValue) d=30 t=\(t) per epoch",
-            rates: [("positives/s", Double(ml.train.nnz))], divisor: Double(epochs),
-            note: "fit of \(epochs) epochs"
+          let name = "MovieLens \(loss.rawValue) d=30 t=\(t) per epoch"
+          let m = try harness.measure(
+            "training", name, rates: [("positives/s", Double(ml.train.nnz))],
+            divisor: Double(epochs), note: "fit of \(epochs) epochs"
           ) {
             try model.fit(ml.train, epochs: epochs, numThreads: t)
           }
+          speedUp(m, oneThread: &oneThread, threads: t, name: name)
         }
       }
     }
@@ -55,13 +58,13 @@ extension BenchContext {
   ) throws {
     let shape = "\(train.shape.rows)×\(train.shape.columns)"
     for loss in losses {
+      var oneThread: Double?
       for t in threadCounts {
         var model = LightFM(noComponents: components, loss: loss, randomState: 7)
-        try harness.measure(
-          "training",
-          "synthetic \(shape) \(label) (\(train.nnz) train) \(loss.rawValue) d=\(components) "
-            + "t=\(t) per epoch",
-          rates: [("positives/s", Double(train.nnz))],
+        let name = "synthetic \(shape) \(label) (\(train.nnz) train) \(loss.rawValue) "
+          + "d=\(components) t=\(t) per epoch"
+        let m = try harness.measure(
+          "training", name, rates: [("positives/s", Double(train.nnz))],
           note: "fitPartial, 1 epoch per repetition"
         ) {
           if model.isFitted {
@@ -70,7 +73,17 @@ extension BenchContext {
             try model.fit(train, epochs: 1, numThreads: t)
           }
         }
+        speedUp(m, oneThread: &oneThread, threads: t, name: name)
       }
+    }
+  }
+
+  /// Remembers the t=1 median and adds "× t=1" (t=1 median / this median) to a t=2 row.
+  private func speedUp(_ m: Measurement, oneThread: inout Double?, threads: Int, name: String) {
+    if threads == 1 {
+      oneThread = m.median
+    } else if let one = oneThread {
+      harness.addRate("× t=1", one / m.median, to: name, suite: "training")
     }
   }
 }
