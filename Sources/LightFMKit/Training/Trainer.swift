@@ -11,7 +11,8 @@ import Synchronization
 /// row, bias or optimiser state, nor the cache lines around them: on MovieLens 100K those
 /// lines move between the cores on nearly every example when the workers split one shuffled
 /// order (as LightFM's do): each example cost 40–100% more on 2 threads than on one, against
-/// about 10% with the ranges (2-core host).
+/// about 10% with the ranges on our 2-core host, up to 90% while its cross-core transfers are
+/// slow (the items stay shared).
 /// The items are shared as before. Each range is still visited in a uniformly random order
 /// (`EpochShuffle` partitions), so every example is trained once per epoch, as with one thread.
 ///
