@@ -14,7 +14,12 @@ import Foundation
 /// ```
 ///
 /// The division also happens mid-epoch, under a lock, once a scale passes `maxScale`, so S
-/// never overflows. Between epochs S = 1, so the stored arrays are the model. With α = 0 the
+/// never overflows. With more than one Hogwild worker, each worker multiplies its examples'
+/// factors together and folds them into the shared scales every `workerBatch` examples (and at
+/// the end of each stretch it trains): written after every example, the scales' cache line
+/// would move between the cores on every example. Reads then lag by at most that many
+/// examples' decay per worker, well below the Hogwild races themselves. One thread folds
+/// every example, exactly as LightFM. Between epochs S = 1, so the stored arrays are the model. With α = 0 the
 /// scale stays exactly 1 and nothing here runs.
 ///
 /// This follows LightFM's `_lightfm_fast` step for step, so a tuned `itemAlpha`/`userAlpha`
@@ -27,20 +32,27 @@ enum LazyL2 {
   /// The scale beyond which a side is divided out mid-epoch (LightFM's `MAX_REG_SCALE`).
   static let maxScale: Double = 1e6
 
-  /// Multiplies both sides' scales by (1 + α·η̄) for an example whose `updates` parameter
-  /// updates used step sizes summing to `rateSum`, and divides the sides out when a scale
-  /// passes `maxScale`.
+  /// Examples a worker of several folds into the shared scales at once.
+  static let workerBatch = 32
+
+  /// (1 + α·η̄) for an example whose `updates` parameter updates used step sizes summing to
+  /// `rateSum`, with η̄ = rateSum / updates (1 when nothing was updated).
+  @inline(__always)
+  static func factor(alpha: Float, rateSum: Float, updates: Int) -> Double {
+    updates > 0 ? 1 + Double(alpha) * (Double(rateSum) / Double(updates)) : 1
+  }
+
+  /// Multiplies the sides' scales by `userFactor` and `itemFactor`, and divides the sides out
+  /// when a scale passes `maxScale`.
   ///
   /// - Complexity: O(1), or O(parameters) on the rare call that divides.
   @inline(__always)
   static func advance(
-    users: ParameterSide, items: ParameterSide, rateSum: Float, updates: Int, d: Int,
+    users: ParameterSide, items: ParameterSide, userFactor: Double, itemFactor: Double, d: Int,
     lock: NSLock
   ) {
-    guard updates > 0 else { return }
-    let mean = Double(rateSum) / Double(updates)
-    users.scale.base.pointee *= 1 + Double(users.alpha) * mean
-    items.scale.base.pointee *= 1 + Double(items.alpha) * mean
+    users.scale.base.pointee *= userFactor
+    items.scale.base.pointee *= itemFactor
     if users.scale.base.pointee > maxScale || items.scale.base.pointee > maxScale {
       lock.lock()
       defer { lock.unlock() }

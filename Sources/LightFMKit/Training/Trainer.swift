@@ -179,7 +179,7 @@ final class Trainer {
     let block = self.block
     let work: @Sendable (Int) -> Void = { t in
       var local = TrainingRNG(seed: seeds[t])
-      TrainingKernel.withKernel(context) { kernel in
+      TrainingKernel.withKernel(context, threads: threads) { kernel in
         guard ranges > 1 else {
           let range = (count * t / threads)..<(count * (t + 1) / threads)
           kernel.train(UnsafePointer(base.base), range, rng: &local)

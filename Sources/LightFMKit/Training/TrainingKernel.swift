@@ -61,31 +61,48 @@ struct TrainingKernel {
   private let gradientScratch: UnsafeMutablePointer<Float>
   private let topItems: UnsafeMutablePointer<Int32>
   private let topScores: UnsafeMutablePointer<Float>
+  /// This worker's lazy L2 factors not yet folded into the shared scales: user, item, and the
+  /// number of examples they hold (`LazyL2`).
+  private let pendingScales: UnsafeMutablePointer<Double>
+  /// Examples per fold of `pendingScales`: 1 on one thread, `LazyL2.workerBatch` on several.
+  private let scaleBatch: Double
 
   /// The most draws BPR makes to find a negative before skipping the example.
   private static let bprDrawLimit = 1000
   /// The WARP loss cap, as LightFM.
   private static let maxLoss: Float = 10
 
-  /// Runs `body` with a kernel whose scratch lives for the call.
-  static func withKernel<R>(_ c: TrainingContext, _ body: (TrainingKernel) -> R) -> R {
+  /// Runs `body` with a kernel whose scratch lives for the call; `threads` is the number of
+  /// workers training at once.
+  static func withKernel<R>(
+    _ c: TrainingContext, threads: Int, _ body: (TrainingKernel) -> R
+  ) -> R {
     let top = max(c.topCapacity, 1)
     let floats = UnsafeMutablePointer<Float>.allocate(capacity: 4 * c.d + top)
     let items = UnsafeMutablePointer<Int32>.allocate(capacity: top)
+    let pending = UnsafeMutablePointer<Double>.allocate(capacity: 3)
     floats.initialize(repeating: 0, count: 4 * c.d + top)
     items.initialize(repeating: 0, count: top)
+    pending.initialize(repeating: 1, count: 2)
+    (pending + 2).initialize(to: 0)
     defer {
       floats.deallocate()
       items.deallocate()
+      pending.deallocate()
     }
-    let kernel = TrainingKernel(c: c, scratch: floats, items: items)
+    let kernel = TrainingKernel(
+      c: c, scratch: floats, items: items, pending: pending,
+      scaleBatch: threads > 1 ? LazyL2.workerBatch : 1)
     return body(kernel)
   }
 
   private init(
-    c: TrainingContext, scratch: UnsafeMutablePointer<Float>, items: UnsafeMutablePointer<Int32>
+    c: TrainingContext, scratch: UnsafeMutablePointer<Float>, items: UnsafeMutablePointer<Int32>,
+    pending: UnsafeMutablePointer<Double>, scaleBatch: Int
   ) {
     self.c = c
+    pendingScales = pending
+    self.scaleBatch = Double(scaleBatch)
     userScratch = scratch
     positiveScratch = scratch + c.d
     negativeScratch = scratch + 2 * c.d
@@ -113,6 +130,7 @@ struct TrainingKernel {
     case .warpKOS:
       for e in range { warpKOS(user: Int(examples[e].user), rng: &rng) }
     }
+    if c.lazyL2 { foldScales() }
   }
 
   // MARK: - Representations
@@ -186,13 +204,27 @@ struct TrainingKernel {
   }
 
   /// Advances the lazy L2 scales after an example whose `updates` parameter updates used step
-  /// sizes summing to `rates` (nothing without L2).
+  /// sizes summing to `rates` (nothing without L2): at once on one thread, every
+  /// `scaleBatch` examples on several (`LazyL2`).
   @inline(__always)
   private func regularise(rates: Float, updates: Int) {
     guard c.lazyL2 else { return }
+    pendingScales[0] *= LazyL2.factor(alpha: c.users.alpha, rateSum: rates, updates: updates)
+    pendingScales[1] *= LazyL2.factor(alpha: c.items.alpha, rateSum: rates, updates: updates)
+    pendingScales[2] += 1
+    if pendingScales[2] >= scaleBatch { foldScales() }
+  }
+
+  /// Folds this worker's pending factors into the shared scales.
+  @inline(__always)
+  private func foldScales() {
+    guard pendingScales[2] > 0 else { return }
     LazyL2.advance(
-      users: c.users, items: c.items, rateSum: rates, updates: updates, d: c.d,
-      lock: c.lazyL2Lock)
+      users: c.users, items: c.items, userFactor: pendingScales[0],
+      itemFactor: pendingScales[1], d: c.d, lock: c.lazyL2Lock)
+    pendingScales[0] = 1
+    pendingScales[1] = 1
+    pendingScales[2] = 0
   }
 
   /// The pairwise step for a positive i and a negative j with loss scale L (BPR, WARP, kOS):
