@@ -163,7 +163,8 @@ final class Trainer {
   /// depends only on the generator's state: with one thread, `fit(epochs: 3)` equals
   /// `fit(epochs: 1)` followed by `fitPartial(epochs: 2)`, bit for bit. With more, the order is
   /// shuffled within the user ranges (see the type's comment) and each worker takes `block`
-  /// examples at a time from its own range, then from the others' until all are done.
+  /// examples at a time from its own range, then from the others' until all are done (one
+  /// range, when the examples are too few to cut, is shared by every worker the same way).
   /// - Complexity: O(examples · cost per example / threads).
   func epoch(rng: inout TrainingRNG, threads requested: Int) {
     let count = exampleCount
@@ -180,11 +181,6 @@ final class Trainer {
     let work: @Sendable (Int) -> Void = { t in
       var local = TrainingRNG(seed: seeds[t])
       TrainingKernel.withKernel(context, threads: threads) { kernel in
-        guard ranges > 1 else {
-          let range = (count * t / threads)..<(count * (t + 1) / threads)
-          kernel.train(UnsafePointer(base.base), range, rng: &local)
-          return
-        }
         for k in 0..<ranges {
           let r = (t + k) % ranges
           while true {

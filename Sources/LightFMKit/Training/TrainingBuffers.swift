@@ -69,6 +69,11 @@ final class ParameterSideBuffers {
     self.biasMomentum = OwnedBuffer(copying: biasMomentum, threads: threads)
   }
 
+  /// Every array in the order of `init`'s parameters.
+  var all: [OwnedBuffer<Float>] {
+    [embeddings, biases, embeddingGradients, embeddingMomentum, biasGradients, biasMomentum]
+  }
+
   /// The raw view the per-example kernels use.
   func view(alpha: Float) -> ParameterSide {
     ParameterSide(
@@ -126,18 +131,17 @@ final class TrainingParameters {
         initialized = b.count
       }
     }
-    put(users.embeddings, &p.userEmbeddings)
-    put(users.biases, &p.userBiases)
-    put(users.embeddingGradients, &p.userEmbeddingGradients)
-    put(users.embeddingMomentum, &p.userEmbeddingMomentum)
-    put(users.biasGradients, &p.userBiasGradients)
-    put(users.biasMomentum, &p.userBiasMomentum)
-    put(items.embeddings, &p.itemEmbeddings)
-    put(items.biases, &p.itemBiases)
-    put(items.embeddingGradients, &p.itemEmbeddingGradients)
-    put(items.embeddingMomentum, &p.itemEmbeddingMomentum)
-    put(items.biasGradients, &p.itemBiasGradients)
-    put(items.biasMomentum, &p.itemBiasMomentum)
+    let userArrays: [WritableKeyPath<ModelParameters, [Float]>] = [
+      \.userEmbeddings, \.userBiases, \.userEmbeddingGradients, \.userEmbeddingMomentum,
+      \.userBiasGradients, \.userBiasMomentum,
+    ]
+    let itemArrays: [WritableKeyPath<ModelParameters, [Float]>] = [
+      \.itemEmbeddings, \.itemBiases, \.itemEmbeddingGradients, \.itemEmbeddingMomentum,
+      \.itemBiasGradients, \.itemBiasMomentum,
+    ]
+    for (side, paths) in [(users, userArrays), (items, itemArrays)] {
+      for (buffer, path) in zip(side.all, paths) { put(buffer, &p[keyPath: path]) }
+    }
   }
 }
 

@@ -160,7 +160,7 @@ struct TrainingKernel {
     for n in lo..<hi {
       let f = Int(rows.columns.base[n])
       let x = scaled ? Float(Double(rows.values.base[n]) * scale) : rows.values.base[n]
-      Vector.axpy(x, side.embeddings.base + f * d, scratch, d)
+      SIMDKernels.axpy(x, side.embeddings.base + f * d, scratch, d)
       bias += x * side.biases.base[f]
     }
     return (UnsafePointer(scratch), bias)
@@ -414,31 +414,6 @@ enum Vector {
       c += 1
     }
     return total
-  }
-
-  /// Σ of the eight lanes of `v`, reduced by halves (see `dot`).
-  @inline(__always)
-  static func sum(_ v: SIMD8<Float>) -> Float {
-    let half = v.lowHalf + v.highHalf
-    let pair = half.lowHalf + half.highHalf
-    return pair[0] + pair[1]
-  }
-
-  /// y[c] += a·x[c].
-  @inline(__always)
-  static func axpy(
-    _ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int
-  ) {
-    let va = SIMD8<Float>(repeating: a)
-    var c = 0
-    while c + 8 <= n {
-      store(load(y + c) + va * load(x + c), y + c)
-      c += 8
-    }
-    while c < n {
-      y[c] += a * x[c]
-      c += 1
-    }
   }
 
   /// out[c] = x[c] − y[c].
