@@ -136,14 +136,15 @@ struct PairScorer {
           return biases[row]
         }
         target.update(repeating: 0, count: d)
-        var bias: Float = 0
-        for n in rows.rowPointers[row]..<rows.rowPointers[row + 1] {
-          let f = Int(rows.columnIndices[n])
-          let x = rows.values[n]
-          Vector.axpy(x, e.baseAddress! + f * d, target, d)
-          bias += x * biases[f]
+        return rows.columnIndices.withUnsafeBufferPointer { columns in
+          rows.values.withUnsafeBufferPointer { values in
+            biases.withUnsafeBufferPointer { b in
+              Representations.accumulate(
+                rows.rowPointers[row]..<rows.rowPointers[row + 1],
+                columns: columns, values: values, embeddings: e, biases: b, d: d, into: target)
+            }
+          }
         }
-        return bias
       }
     }
   }

@@ -54,15 +54,9 @@ struct Representations: Sendable {
               features.columnIndices.withUnsafeBufferPointer { col in
                 features.values.withUnsafeBufferPointer { val in
                   for r in 0..<rows {
-                    let target = out.baseAddress! + r * d
-                    var bias: Float = 0
-                    for n in ptr[r]..<ptr[r + 1] {
-                      let f = Int(col[n])
-                      let x = val[n]
-                      bias += x * b[f]
-                      SIMDKernels.axpy(x, e.baseAddress! + f * d, target, d)
-                    }
-                    outB[r] = bias
+                    outB[r] = Self.accumulate(
+                      ptr[r]..<ptr[r + 1], columns: col, values: val, embeddings: e,
+                      biases: b, d: d, into: out.baseAddress! + r * d)
                   }
                 }
               }
@@ -75,6 +69,26 @@ struct Representations: Sendable {
     self.dimension = d
     self.embeddings = outEmbeddings
     self.biases = outBiases
+  }
+
+  /// Adds Σ_f x_f E_f over the stored entries `entries` of one feature row to `target` and
+  /// returns Σ_f x_f β_f.
+  ///
+  /// - Complexity: O(entries.count · d).
+  @inline(__always)
+  static func accumulate(
+    _ entries: Range<Int>, columns: UnsafeBufferPointer<Int32>,
+    values: UnsafeBufferPointer<Float>, embeddings: UnsafeBufferPointer<Float>,
+    biases: UnsafeBufferPointer<Float>, d: Int, into target: UnsafeMutablePointer<Float>
+  ) -> Float {
+    var bias: Float = 0
+    for n in entries {
+      let f = Int(columns[n])
+      let x = values[n]
+      bias += x * biases[f]
+      SIMDKernels.axpy(x, embeddings.baseAddress! + f * d, target, d)
+    }
+    return bias
   }
 
   /// `[R | b]`: each row's embedding followed by its bias, `count × (dimension + 1)`, the GEMM
