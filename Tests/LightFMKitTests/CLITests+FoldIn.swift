@@ -84,14 +84,7 @@ extension CLITests {
   }
 
   func testNewItemRanksFromFeaturesAlone() throws {
-    let train = try smallTrainingFile()
-    let features = try write(
-      "items.txt", (1...5).map { "x\($0)|group:x\ny\($0)|group:y" }.joined(separator: "\n"))
-    var run = try lightfm([
-      "fit", "--train", train, "--item-features", features, "--min-rating", "4",
-      "--epochs", "30", "--components", "8", "--seed", "1", "--threads", "1",
-      "--model", "items.lfm",
-    ])
+    var run = try fitSmallModelWithItemGroups("items.lfm").run
     XCTAssertEqual(run.status, 0, run.stderr)
     let arrivals = try write("new-items.txt", "x9|group:x\n")
     run = try lightfm(

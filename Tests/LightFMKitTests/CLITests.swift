@@ -117,6 +117,21 @@ final class CLITests: XCTestCase {
     return try write("train.csv", lines.joined(separator: "\n") + "\n")
   }
 
+  /// `lightfm fit` on `smallTrainingFile()` with the item features group:x and group:y
+  /// (d = 8, 30 epochs, seed 1, one thread), written to `model`; returns the training file and
+  /// the run.
+  func fitSmallModelWithItemGroups(_ model: String) throws -> (train: String, run: Run) {
+    let train = try smallTrainingFile()
+    let features = try write(
+      "items.txt", (1...5).map { "x\($0)|group:x\ny\($0)|group:y" }.joined(separator: "\n"))
+    let run = try lightfm([
+      "fit", "--train", train, "--item-features", features, "--min-rating", "4",
+      "--epochs", "30", "--components", "8", "--seed", "1", "--threads", "1",
+      "--model", model,
+    ])
+    return (train, run)
+  }
+
   // MARK: - Help
 
   func testEveryCommandHasHelpOnEveryOption() throws {
@@ -135,14 +150,9 @@ final class CLITests: XCTestCase {
   // MARK: - Small files, every command
 
   func testEveryCommandOnSmallFiles() throws {
-    let train = try smallTrainingFile()
-    let features = try write(
-      "items.txt", (1...5).map { "x\($0)|group:x\ny\($0)|group:y" }.joined(separator: "\n"))
-    var run = try lightfm([
-      "fit", "--train", train, "--item-features", features, "--min-rating", "4",
-      "--epochs", "30", "--components", "8", "--seed", "1", "--threads", "1",
-      "--model", "small.lfm",
-    ])
+    let fitted = try fitSmallModelWithItemGroups("small.lfm")
+    let train = fitted.train
+    var run = fitted.run
     XCTAssertEqual(run.status, 0, run.stderr)
     XCTAssertTrue(run.stderr.contains("epoch 30/30"), run.stderr)
     XCTAssertTrue(exists("small.lfm"))
