@@ -214,6 +214,17 @@ final class MovieLensQualityTests: XCTestCase {
 /// r'ᵢ = max(0, rᵢ − i), AUC = mean(1 − r'ᵢ/N) with N = items − |test| − |train|. Users without
 /// test items are dropped; means are over the remaining users.
 enum RankMetrics {
+  /// The number of values in the ascending `sorted` that are below `value` (binary search).
+  static func countBelow(_ value: Float, in sorted: [Float]) -> Int {
+    var lo = 0
+    var hi = sorted.count
+    while lo < hi {
+      let mid = (lo + hi) / 2
+      if sorted[mid] < value { lo = mid + 1 } else { hi = mid }
+    }
+    return lo
+  }
+
   static func evaluate(
     _ model: LightFM, test: CSRMatrix, train: CSRMatrix?, itemFeatures: CSRMatrix?, k: Int
   ) throws -> (precision: Double, auc: Double) {
@@ -237,12 +248,7 @@ enum RankMetrics {
       for c in test.row(u).columns {
         let s = scores[Int(c)]
         // Candidates scoring ≥ s, minus the item itself when it is a candidate.
-        var lo = 0
-        var hi = candidates.count
-        while lo < hi {
-          let mid = (lo + hi) / 2
-          if candidates[mid] < s { lo = mid + 1 } else { hi = mid }
-        }
+        let lo = countBelow(s, in: candidates)
         ranks.append(Double(candidates.count - lo - (excluded[Int(c)] ? 0 : 1)))
       }
       precisionSum += Double(ranks.filter { $0 < Double(k) }.count) / Double(k)

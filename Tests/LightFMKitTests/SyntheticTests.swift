@@ -81,14 +81,7 @@ final class SyntheticTests: XCTestCase {
       var above = 0
       for i in test.row(u).columns {
         // Negatives scored strictly below the test item.
-        let score = counts[Int(i)]
-        var lo = 0
-        var hi = negatives.count
-        while lo < hi {
-          let mid = (lo + hi) / 2
-          if negatives[mid] < score { lo = mid + 1 } else { hi = mid }
-        }
-        above += lo
+        above += RankMetrics.countBelow(counts[Int(i)], in: negatives)
       }
       total += Double(above) / Double(test.rowCount(u) * negatives.count)
       users += 1
