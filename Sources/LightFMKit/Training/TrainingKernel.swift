@@ -61,11 +61,10 @@ struct TrainingKernel {
   private let gradientScratch: UnsafeMutablePointer<Float>
   private let topItems: UnsafeMutablePointer<Int32>
   private let topScores: UnsafeMutablePointer<Float>
-  /// This worker's lazy L2 factors not yet folded into the shared scales: user, item, and the
-  /// number of examples they hold (`LazyL2`).
-  private let pendingScales: UnsafeMutablePointer<Double>
-  /// Examples per fold of `pendingScales`: 1 on one thread, `LazyL2.workerBatch` on several.
-  private let scaleBatch: Double
+  /// This worker's lazy L2 factors not yet folded into the shared scales (`LazyL2`).
+  private let pending: UnsafeMutablePointer<PendingScales>
+  /// Examples per fold of `pending`: 1 on one thread, `LazyL2.workerBatch` on several.
+  private let scaleBatch: Int
 
   /// The most draws BPR makes to find a negative before skipping the example.
   private static let bprDrawLimit = 1000
@@ -80,11 +79,10 @@ struct TrainingKernel {
     let top = max(c.topCapacity, 1)
     let floats = UnsafeMutablePointer<Float>.allocate(capacity: 4 * c.d + top)
     let items = UnsafeMutablePointer<Int32>.allocate(capacity: top)
-    let pending = UnsafeMutablePointer<Double>.allocate(capacity: 3)
+    let pending = UnsafeMutablePointer<PendingScales>.allocate(capacity: 1)
     floats.initialize(repeating: 0, count: 4 * c.d + top)
     items.initialize(repeating: 0, count: top)
-    pending.initialize(repeating: 1, count: 2)
-    (pending + 2).initialize(to: 0)
+    pending.initialize(to: PendingScales())
     defer {
       floats.deallocate()
       items.deallocate()
@@ -98,11 +96,11 @@ struct TrainingKernel {
 
   private init(
     c: TrainingContext, scratch: UnsafeMutablePointer<Float>, items: UnsafeMutablePointer<Int32>,
-    pending: UnsafeMutablePointer<Double>, scaleBatch: Int
+    pending: UnsafeMutablePointer<PendingScales>, scaleBatch: Int
   ) {
     self.c = c
-    pendingScales = pending
-    self.scaleBatch = Double(scaleBatch)
+    self.pending = pending
+    self.scaleBatch = scaleBatch
     userScratch = scratch
     positiveScratch = scratch + c.d
     negativeScratch = scratch + 2 * c.d
@@ -209,22 +207,20 @@ struct TrainingKernel {
   @inline(__always)
   private func regularise(rates: Float, updates: Int) {
     guard c.lazyL2 else { return }
-    pendingScales[0] *= LazyL2.factor(alpha: c.users.alpha, rateSum: rates, updates: updates)
-    pendingScales[1] *= LazyL2.factor(alpha: c.items.alpha, rateSum: rates, updates: updates)
-    pendingScales[2] += 1
-    if pendingScales[2] >= scaleBatch { foldScales() }
+    pending.pointee.user *= LazyL2.factor(alpha: c.users.alpha, rateSum: rates, updates: updates)
+    pending.pointee.item *= LazyL2.factor(alpha: c.items.alpha, rateSum: rates, updates: updates)
+    pending.pointee.examples += 1
+    if pending.pointee.examples >= scaleBatch { foldScales() }
   }
 
   /// Folds this worker's pending factors into the shared scales.
   @inline(__always)
   private func foldScales() {
-    guard pendingScales[2] > 0 else { return }
+    guard pending.pointee.examples > 0 else { return }
     LazyL2.advance(
-      users: c.users, items: c.items, userFactor: pendingScales[0],
-      itemFactor: pendingScales[1], d: c.d, lock: c.lazyL2Lock)
-    pendingScales[0] = 1
-    pendingScales[1] = 1
-    pendingScales[2] = 0
+      users: c.users, items: c.items, userFactor: pending.pointee.user,
+      itemFactor: pending.pointee.item, d: c.d, lock: c.lazyL2Lock)
+    pending.pointee = PendingScales()
   }
 
   /// The pairwise step for a positive i and a negative j with loss scale L (BPR, WARP, kOS):
@@ -382,6 +378,13 @@ struct TrainingKernel {
     let L = min(Self.maxLoss, log(Float(rank)))
     pairwiseUpdate(user: u, positive: i, negative: j, p: p, qi: qi, qj: qj, loss: L)
   }
+}
+
+/// A worker's lazy L2 factors for the user and item scales, over `examples` examples.
+struct PendingScales {
+  var user: Double = 1
+  var item: Double = 1
+  var examples = 0
 }
 
 // MARK: - Small vector kernels
