@@ -33,7 +33,8 @@ enum SIMDKernels {
     return total
   }
 
-  /// y[i] += alpha·x[i] for `n` contiguous floats.
+  /// y[i] += alpha·x[i] for `n` contiguous floats: sixteen lanes, then one eight-lane step (the
+  /// small d of training rows is rarely a multiple of 16), then a scalar tail.
   @inline(__always)
   static func axpy(
     _ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int
@@ -43,6 +44,11 @@ enum SIMDKernels {
     while i + 16 <= n {
       store16(load16(y + i) + a * load16(x + i), y + i)
       i += 16
+    }
+    if i + 8 <= n {
+      let y8 = load8(y + i) + a.lowHalf * load8(x + i)
+      UnsafeMutableRawPointer(y + i).storeBytes(of: y8, as: SIMD8<Float>.self)
+      i += 8
     }
     while i < n {
       y[i] += alpha * x[i]
