@@ -9,6 +9,7 @@ struct LightFMBench: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "lightfm-bench",
     abstract: "Benchmarks swift-lightfm's scalar and BLAS paths (release builds only).",
+    version: LightFM.version,
     subcommands: [Run.self, ExportSynthetic.self, Peers.self],
     defaultSubcommand: Run.self
   )

@@ -12,6 +12,7 @@ struct LightFMCommand: ParsableCommand {
       scipy .npz sparse matrices; models are .lfm files written by `lightfm fit`. Progress and \
       notes go to standard error; results to standard output.
       """,
+    version: LightFM.version,
     subcommands: [Fit.self, Evaluate.self, Recommend.self, Similar.self, Export.self, Demo.self]
   )
 }
