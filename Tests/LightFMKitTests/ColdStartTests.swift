@@ -25,11 +25,11 @@ final class ColdStartTests: XCTestCase {
     var p = ModelParameters(
       noComponents: d, userFeatureCount: dataset.userFeaturesShape.columns,
       itemFeatureCount: dataset.itemFeaturesShape.columns)
-    for n in p.userEmbeddings.indices {
-      p.userEmbeddings[n] = Float.random(in: -0.05...0.05, using: &rng)
+    for n in p.users.embeddings.indices {
+      p.users.embeddings[n] = Float.random(in: -0.05...0.05, using: &rng)
     }
-    for n in p.itemEmbeddings.indices {
-      p.itemEmbeddings[n] = Float.random(in: -0.05...0.05, using: &rng)
+    for n in p.items.embeddings.indices {
+      p.items.embeddings[n] = Float.random(in: -0.05...0.05, using: &rng)
     }
     for c in 0..<clusters {
       var centre = (0..<d).map { _ in Float.random(in: -1...1, using: &rng) }
@@ -38,8 +38,8 @@ final class ColdStartTests: XCTestCase {
       let uf = dataset.userFeatureNames["likes:\(c)"]!
       let itf = dataset.itemFeatureNames["genre:\(c)"]!
       for k in 0..<d {
-        p.userEmbeddings[uf * d + k] = 2 * centre[k]
-        p.itemEmbeddings[itf * d + k] = centre[k]
+        p.users.embeddings[uf * d + k] = 2 * centre[k]
+        p.items.embeddings[itf * d + k] = centre[k]
       }
     }
     var model = LightFM(noComponents: d)
@@ -84,7 +84,7 @@ final class ColdStartTests: XCTestCase {
     let likes2 = dataset.userFeatureNames["likes:2"]!
     XCTAssertEqual(
       Array(reps.embeddings[0..<d]),
-      Array(model.parameters!.userEmbeddings[(likes2 * d)..<((likes2 + 1) * d)]))
+      Array(model.parameters!.users.embeddings[(likes2 * d)..<((likes2 + 1) * d)]))
     XCTAssertThrowsError(
       try model.recommendForNewUsers(features: CSRMatrix(emptyRows: 1, columns: 3))
     ) {

@@ -9,8 +9,8 @@ final class EvaluationTests: XCTestCase {
   /// d = 1: user 0 ranks items 0…4 in order, user 1 in reverse, user 2 has no test items.
   func tinyModel() -> LightFM {
     var p = ModelParameters(noComponents: 1, userFeatureCount: 3, itemFeatureCount: 5)
-    p.userEmbeddings = [1, -1, 0]
-    p.itemEmbeddings = [5, 4, 3, 2, 1]
+    p.users.embeddings = [1, -1, 0]
+    p.items.embeddings = [5, 4, 3, 2, 1]
     var model = LightFM(noComponents: 1)
     model.parameters = p
     return model
@@ -64,8 +64,8 @@ final class EvaluationTests: XCTestCase {
 
   func testTiesCountAgainstTheItem() throws {
     var p = ModelParameters(noComponents: 1, userFeatureCount: 1, itemFeatureCount: 4)
-    p.userEmbeddings = [1]
-    p.itemEmbeddings = [1, 1, 1, 0]
+    p.users.embeddings = [1]
+    p.items.embeddings = [1, 1, 1, 0]
     var model = LightFM(noComponents: 1)
     model.parameters = p
     let ranks = try model.predictRank(try F.csr([[0, 2, 3]], columns: 4))
@@ -168,7 +168,7 @@ final class EvaluationTests: XCTestCase {
     var model = F.model(users: 943, items: 1682, d: 32, quantized: false, seed: 25)
     var popularity = [Float](repeating: 0, count: 1682)
     for i in train.columnIndices { popularity[Int(i)] += 1 }
-    for i in 0..<1682 { model.parameters!.itemBiases[i] = log(1 + popularity[i]) * 10 }
+    for i in 0..<1682 { model.parameters!.items.biases[i] = log(1 + popularity[i]) * 10 }
     var results: [[Float]] = []
     for engine in ScoringEngine.allCases {
       let ranks = try model.predictRank(test, trainInteractions: train, engine: engine)

@@ -126,7 +126,7 @@ final class FoldInMovieLensTests: XCTestCase {
       var popular = LightFM(noComponents: 1)
       var parameters = ModelParameters(
         noComponents: 1, userFeatureCount: allUsers.count, itemFeatureCount: items.count)
-      for i in trainKept.columnIndices { parameters.itemBiases[Int(i)] += 1 }
+      for i in trainKept.columnIndices { parameters.items.biases[Int(i)] += 1 }
       popular.parameters = parameters
       try evaluate(popular, 5)
     }

@@ -28,19 +28,19 @@ final class FoldInTests: XCTestCase {
     }
     for i in 0..<items {
       for c in 0..<d {
-        p.itemEmbeddings[i * d + c] =
+        p.items.embeddings[i * d + c] =
           centres[i / perCluster][c] + Float.random(in: -0.1...0.1, using: &rng)
       }
-      p.itemBiases[i] = Float(i % 3) * 0.1
+      p.items.biases[i] = Float(i % 3) * 0.1
     }
     for u in 0..<8 {
       let centre = centres[u % clusters]
       let norm = centre.reduce(0) { $0 + $1 * $1 }.squareRoot()
-      for c in 0..<d { p.userEmbeddings[u * d + c] = 2 * centre[c] / norm }
+      for c in 0..<d { p.users.embeddings[u * d + c] = 2 * centre[c] / norm }
     }
     for f in 8..<dataset.userFeaturesShape.columns {
-      for c in 0..<d { p.userEmbeddings[f * d + c] = Float.random(in: -0.2...0.2, using: &rng) }
-      p.userBiases[f] = 0.25
+      for c in 0..<d { p.users.embeddings[f * d + c] = Float.random(in: -0.2...0.2, using: &rng) }
+      p.users.biases[f] = 0.25
     }
     model.parameters = p
     return (dataset, model)

@@ -11,18 +11,18 @@ final class GrowTests: XCTestCase {
     func fill(_ a: inout [Float], _ base: Float) {
       for n in a.indices { a[n] = base + Float(n) * 0.001 }
     }
-    fill(&p.userEmbeddings, 1)
-    fill(&p.userBiases, 2)
-    fill(&p.itemEmbeddings, 3)
-    fill(&p.itemBiases, 4)
-    fill(&p.userEmbeddingGradients, 5)
-    fill(&p.userEmbeddingMomentum, 6)
-    fill(&p.userBiasGradients, 7)
-    fill(&p.userBiasMomentum, 8)
-    fill(&p.itemEmbeddingGradients, 9)
-    fill(&p.itemEmbeddingMomentum, 10)
-    fill(&p.itemBiasGradients, 11)
-    fill(&p.itemBiasMomentum, 12)
+    fill(&p.users.embeddings, 1)
+    fill(&p.users.biases, 2)
+    fill(&p.items.embeddings, 3)
+    fill(&p.items.biases, 4)
+    fill(&p.users.embeddingGradients, 5)
+    fill(&p.users.embeddingMomentum, 6)
+    fill(&p.users.biasGradients, 7)
+    fill(&p.users.biasMomentum, 8)
+    fill(&p.items.embeddingGradients, 9)
+    fill(&p.items.embeddingMomentum, 10)
+    fill(&p.items.biasGradients, 11)
+    fill(&p.items.biasMomentum, 12)
     return p
   }
 
@@ -39,14 +39,14 @@ final class GrowTests: XCTestCase {
       XCTAssertEqual(model.itemFeatureCount, 9)
       let start: Float = schedule == .adagrad ? 1 : 0
       let pairs: [(WritableKeyPath<ModelParameters, [Float]>, Int, Int, Float?)] = [
-        (\.userEmbeddings, 3 * d, 5 * d, nil), (\.itemEmbeddings, 5 * d, 9 * d, nil),
-        (\.userBiases, 3, 5, 0), (\.itemBiases, 5, 9, 0),
-        (\.userEmbeddingGradients, 3 * d, 5 * d, start),
-        (\.userEmbeddingMomentum, 3 * d, 5 * d, 0),
-        (\.userBiasGradients, 3, 5, start), (\.userBiasMomentum, 3, 5, 0),
-        (\.itemEmbeddingGradients, 5 * d, 9 * d, start),
-        (\.itemEmbeddingMomentum, 5 * d, 9 * d, 0),
-        (\.itemBiasGradients, 5, 9, start), (\.itemBiasMomentum, 5, 9, 0),
+        (\.users.embeddings, 3 * d, 5 * d, nil), (\.items.embeddings, 5 * d, 9 * d, nil),
+        (\.users.biases, 3, 5, 0), (\.items.biases, 5, 9, 0),
+        (\.users.embeddingGradients, 3 * d, 5 * d, start),
+        (\.users.embeddingMomentum, 3 * d, 5 * d, 0),
+        (\.users.biasGradients, 3, 5, start), (\.users.biasMomentum, 3, 5, 0),
+        (\.items.embeddingGradients, 5 * d, 9 * d, start),
+        (\.items.embeddingMomentum, 5 * d, 9 * d, 0),
+        (\.items.biasGradients, 5, 9, start), (\.items.biasMomentum, 5, 9, 0),
       ]
       for (path, old, new, fill) in pairs {
         let grown = after[keyPath: path]
@@ -61,7 +61,7 @@ final class GrowTests: XCTestCase {
         }
       }
       // New embeddings are random, not a constant.
-      XCTAssertGreaterThan(Set(after.itemEmbeddings.dropFirst(5 * d)).count, 1)
+      XCTAssertGreaterThan(Set(after.items.embeddings.dropFirst(5 * d)).count, 1)
     }
   }
 
@@ -141,12 +141,12 @@ final class GrowTests: XCTestCase {
     let trained = try XCTUnwrap(model.parameters)
     let d = 16
     XCTAssertNotEqual(
-      Array(trained.userEmbeddings[(900 * d)..<(901 * d)]),
-      Array(grown.userEmbeddings[(900 * d)..<(901 * d)]), "a new user's row is trained")
+      Array(trained.users.embeddings[(900 * d)..<(901 * d)]),
+      Array(grown.users.embeddings[(900 * d)..<(901 * d)]), "a new user's row is trained")
     XCTAssertNotEqual(
-      Array(trained.itemEmbeddingGradients[(450 * d)..<(451 * d)]),
-      Array(grown.itemEmbeddingGradients[(450 * d)..<(451 * d)]),
+      Array(trained.items.embeddingGradients[(450 * d)..<(451 * d)]),
+      Array(grown.items.embeddingGradients[(450 * d)..<(451 * d)]),
       "a new item's accumulators move")
-    XCTAssertTrue(trained.userEmbeddings.allSatisfy(\.isFinite))
+    XCTAssertTrue(trained.users.embeddings.allSatisfy(\.isFinite))
   }
 }

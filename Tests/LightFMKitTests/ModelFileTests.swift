@@ -18,12 +18,13 @@ final class ModelFileTests: XCTestCase {
   }
 
   /// A model with every parameter and accumulator set to distinct values (NaN-free, some
-  /// subnormal and negative zero, to check bit patterns), and the dataset that fits it.
+  /// subnormal and negative zero, to check bit patterns), and the dataset that fits it: identity
+  /// user features (saved without a matrix), item features besides the identity ones.
   func makeSaved() throws -> SavedModel {
     var dataset = Dataset()
     try dataset.fit(
       users: ["u1", "ü2", "u 3"], items: ["i1", "i2"],
-      userFeatures: ["age:young"], itemFeatures: ["genre|Drama", "genre,Comedy"])
+      itemFeatures: ["genre|Drama", "genre,Comedy"])
     var model = LightFM(
       noComponents: 3, k: 4, n: 7, learningSchedule: .adadelta, loss: .warpKOS,
       learningRate: 0.03, rho: 0.9, epsilon: 1e-5, itemAlpha: 1e-4, userAlpha: 2e-4,
@@ -39,7 +40,7 @@ final class ModelFileTests: XCTestCase {
         a[1] = .leastNonzeroMagnitude
       }
     }
-    for path in ModelFile.arrayPaths { fill(&p[keyPath: path]) }
+    for (side, array) in SideArray.fileOrder { fill(&p[side][array]) }
     model.parameters = p
     let itemFeatures = try dataset.buildItemFeatures([
       ("i1", [("genre|Drama", Float(1))]), ("i2", [("genre,Comedy", 2), ("genre|Drama", 1)]),
@@ -48,7 +49,7 @@ final class ModelFileTests: XCTestCase {
   }
 
   func bits(_ p: ModelParameters) -> [[UInt32]] {
-    ModelFile.arrays(of: p).map { $0.map(\.bitPattern) }
+    SideArray.fileOrder.map { side, array in p[side][array].map(\.bitPattern) }
   }
 
   func testRoundTripIsBitForBit() throws {
@@ -192,7 +193,8 @@ final class ModelFileTests: XCTestCase {
     let blocked = directory.appendingPathComponent("blocked.lfm")
     try FileManager.default.createDirectory(
       at: blocked.appendingPathComponent("inside"), withIntermediateDirectories: true)
-    XCTAssertThrowsError(try saved.model.save(to: blocked, dataset: saved.dataset))
+    XCTAssertThrowsError(
+      try saved.model.save(to: blocked, dataset: saved.dataset, itemFeatures: saved.itemFeatures))
     // A missing directory is an error naming the file.
     let missing = directory.appendingPathComponent("no/such/dir/m.lfm")
     XCTAssertThrowsError(try saved.model.save(to: missing, dataset: nil)) {

@@ -51,11 +51,14 @@ final class OptimiserTests: XCTestCase {
   func testLazyL2ScaleAdvancesAndDividesOut() {
     let d = 3
     let users = ParameterSideBuffers(
-      embeddings: [1, 2, 3, 4, 5, 6], biases: [1, 2], embeddingGradients: [1, 1, 1, 1, 1, 1],
-      embeddingMomentum: [0, 0, 0, 0, 0, 0], biasGradients: [1, 1], biasMomentum: [0, 0])
+      SideParameters(
+        featureCount: 2, embeddings: [1, 2, 3, 4, 5, 6], biases: [1, 2],
+        embeddingGradients: [1, 1, 1, 1, 1, 1], embeddingMomentum: [0, 0, 0, 0, 0, 0],
+        biasGradients: [1, 1], biasMomentum: [0, 0]))
     let items = ParameterSideBuffers(
-      embeddings: [2, 2, 2], biases: [4], embeddingGradients: [1, 1, 1],
-      embeddingMomentum: [0, 0, 0], biasGradients: [1], biasMomentum: [0])
+      SideParameters(
+        featureCount: 1, embeddings: [2, 2, 2], biases: [4], embeddingGradients: [1, 1, 1],
+        embeddingMomentum: [0, 0, 0], biasGradients: [1], biasMomentum: [0]))
     let u = users.view(alpha: 0.5)
     let i = items.view(alpha: 0)
     let lock = NSLock()
@@ -67,16 +70,16 @@ final class OptimiserTests: XCTestCase {
     XCTAssertEqual(i.scale.base.pointee, 1, "α = 0 leaves the scale at exactly 1")
     LazyL2.divideOut(u, d: d)
     XCTAssertEqual(u.scale.base.pointee, 1)
-    XCTAssertEqual(users.embeddings.array[5], Float(6 / 1.05), accuracy: 1e-6)
-    XCTAssertEqual(users.biases.array[1], Float(2 / 1.05), accuracy: 1e-6)
-    XCTAssertEqual(items.embeddings.array, [2, 2, 2])
+    XCTAssertEqual(users[.embeddings].array[5], Float(6 / 1.05), accuracy: 1e-6)
+    XCTAssertEqual(users[.biases].array[1], Float(2 / 1.05), accuracy: 1e-6)
+    XCTAssertEqual(items[.embeddings].array, [2, 2, 2])
     // α·η̄ = 2e6: the scale passes 1e6 and is divided out in the same call.
-    let before = users.embeddings.array
+    let before = users[.embeddings].array
     LazyL2.advance(
       users: u, items: i, userFactor: LazyL2.factor(alpha: 2e7, rateSum: 0.1, updates: 1),
       itemFactor: 1, d: d, lock: lock)
     XCTAssertEqual(u.scale.base.pointee, 1)
-    for (a, b) in zip(users.embeddings.array, before) {
+    for (a, b) in zip(users[.embeddings].array, before) {
       XCTAssertEqual(Double(a), Double(b) / (1 + 2e6), accuracy: 1e-12)
     }
   }

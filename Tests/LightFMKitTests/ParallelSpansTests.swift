@@ -53,13 +53,13 @@ final class ParallelSpansTests: XCTestCase {
     try model.fit(x, epochs: 2)
     var p = try XCTUnwrap(model.parameters)
     XCTAssertEqual(LightFM.scheduleOfState(p), .adagrad)
-    p.itemEmbeddingGradients[p.itemEmbeddingGradients.count - 1] = 0.5
+    p.items.embeddingGradients[p.items.embeddingGradients.count - 1] = 0.5
     XCTAssertEqual(LightFM.scheduleOfState(p), .adadelta, "a sum below 1 in the tail")
     p = try XCTUnwrap(model.parameters)
-    p.userEmbeddingMomentum[9] = -1e-30
+    p.users.embeddingMomentum[9] = -1e-30
     XCTAssertEqual(LightFM.scheduleOfState(p), .adadelta, "a non-zero second accumulator")
     p = try XCTUnwrap(model.parameters)
-    p.itemBiasGradients[3] = .nan
+    p.items.biasGradients[3] = .nan
     XCTAssertEqual(LightFM.scheduleOfState(p), .adadelta, "NaN is not Adagrad's state")
 
     model.learningSchedule = .adadelta

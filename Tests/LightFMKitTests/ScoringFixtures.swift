@@ -22,10 +22,10 @@ enum ScoringFixtures {
     var rng = Rng(state: seed)
     var p = ModelParameters(noComponents: d, userFeatureCount: users, itemFeatureCount: items)
     let draw: (inout Rng) -> Float = quantized ? { $0.quantized() } : { $0.uniform() }
-    p.userEmbeddings = (0..<(users * d)).map { _ in draw(&rng) }
-    p.itemEmbeddings = (0..<(items * d)).map { _ in draw(&rng) }
-    p.userBiases = (0..<users).map { _ in draw(&rng) }
-    p.itemBiases = (0..<items).map { _ in draw(&rng) }
+    p.users.embeddings = (0..<(users * d)).map { _ in draw(&rng) }
+    p.items.embeddings = (0..<(items * d)).map { _ in draw(&rng) }
+    p.users.biases = (0..<users).map { _ in draw(&rng) }
+    p.items.biases = (0..<items).map { _ in draw(&rng) }
     var model = LightFM(noComponents: d)
     model.parameters = p
     return model

@@ -117,16 +117,16 @@ final class ScoringTests: XCTestCase {
       for n in userFeatures.rowPointers[r]..<userFeatures.rowPointers[r + 1] {
         let f = Int(userFeatures.columnIndices[n])
         let x = userFeatures.values[n]
-        bias += x * p.userBiases[f]
-        for c in 0..<4 { emb[c] += x * p.userEmbeddings[f * 4 + c] }
+        bias += x * p.users.biases[f]
+        for c in 0..<4 { emb[c] += x * p.users.embeddings[f * 4 + c] }
       }
       XCTAssertEqual(reps.biases[r], bias)
       XCTAssertEqual(Array(reps.embeddings[(r * 4)..<(r * 4 + 4)]), emb)
     }
     // Identity features (nil or explicit) give the model's own arrays.
-    XCTAssertEqual(try model.itemRepresentations().embeddings, p.itemEmbeddings)
+    XCTAssertEqual(try model.itemRepresentations().embeddings, p.items.embeddings)
     XCTAssertEqual(
-      try model.itemRepresentations(features: .identity(9)).biases, p.itemBiases)
+      try model.itemRepresentations(features: .identity(9)).biases, p.items.biases)
     // Recommending for the cold-start rows works like any other row.
     let got = try model.recommend(users: [6, 7], k: 3, userFeatures: userFeatures)
     let expected = try F.bruteTopK(
@@ -170,7 +170,7 @@ final class ScoringTests: XCTestCase {
       let lists = try model.similarItems(to: [3, 39, 0], k: 5, engine: engine)
       for (n, q) in [3, 39, 0].enumerated() {
         let expected = (0..<40).filter { $0 != q }
-          .map { (item: $0, score: cosine(p.itemEmbeddings, q, $0)) }
+          .map { (item: $0, score: cosine(p.items.embeddings, q, $0)) }
           .sorted { ($0.score, -$0.item) > ($1.score, -$1.item) }.prefix(5)
         XCTAssertEqual(lists[n].map(\.item), expected.map(\.item))
         for (a, b) in zip(lists[n], expected) {
@@ -184,7 +184,7 @@ final class ScoringTests: XCTestCase {
     XCTAssertEqual(
       users.first?.item,
       (0..<20).filter { $0 != 7 }.max {
-        cosine(p.userEmbeddings, 7, $0) < cosine(p.userEmbeddings, 7, $1)
+        cosine(p.users.embeddings, 7, $0) < cosine(p.users.embeddings, 7, $1)
       })
     XCTAssertThrowsError(try model.similarItems(to: 40))
   }

@@ -51,14 +51,14 @@ final class TrainingTests: XCTestCase {
     var (model, p0) = try initial(LightFM(noComponents: d, loss: .logistic, randomState: 3), x)
     try model.fitPartial(x, epochs: 1)
     let p1 = try XCTUnwrap(model.parameters)
-    let p = p0.userEmbeddings
-    let q = p0.itemEmbeddings
+    let p = p0.users.embeddings
+    let q = p0.items.embeddings
     let L = 1 / (1 + exp(-dot(p, q))) - 1
-    assertClose(p1.itemEmbeddings, zip(q, p).map { $0 - 0.05 * L * $1 }, "q")
-    assertClose(p1.userEmbeddings, zip(p, q).map { $0 - 0.05 * L * $1 }, "p")
-    assertClose(p1.itemBiases, [-0.05 * L], "b_i")
-    assertClose(p1.userBiases, [-0.05 * L], "b_u")
-    assertClose(p1.itemEmbeddingGradients, p.map { 1 + (L * $0) * (L * $0) }, "G_q")
+    assertClose(p1.items.embeddings, zip(q, p).map { $0 - 0.05 * L * $1 }, "q")
+    assertClose(p1.users.embeddings, zip(p, q).map { $0 - 0.05 * L * $1 }, "p")
+    assertClose(p1.items.biases, [-0.05 * L], "b_i")
+    assertClose(p1.users.biases, [-0.05 * L], "b_u")
+    assertClose(p1.items.embeddingGradients, p.map { 1 + (L * $0) * (L * $0) }, "G_q")
   }
 
   func testWARPStepByHand() throws {
@@ -68,21 +68,21 @@ final class TrainingTests: XCTestCase {
     try model.fitPartial(x, epochs: 1)
     let p1 = try XCTUnwrap(model.parameters)
     // Near-zero initial scores: the first drawn negative violates, after 1 draw.
-    let j = try XCTUnwrap(p1.itemBiases.firstIndex { $0 < 0 }, "one negative item moved")
+    let j = try XCTUnwrap(p1.items.biases.firstIndex { $0 < 0 }, "one negative item moved")
     XCTAssertNotEqual(j, 0)
     let L = Float(log(10.0))  // ln ⌊(N − 1)/1⌋
-    let p = p0.userEmbeddings
-    let qi = row(p0.itemEmbeddings, 0, d)
-    let qj = row(p0.itemEmbeddings, j, d)
-    assertClose(row(p1.itemEmbeddings, 0, d), zip(qi, p).map { $0 + 0.05 * L * $1 }, "q_i")
-    assertClose(row(p1.itemEmbeddings, j, d), zip(qj, p).map { $0 - 0.05 * L * $1 }, "q_j")
+    let p = p0.users.embeddings
+    let qi = row(p0.items.embeddings, 0, d)
+    let qj = row(p0.items.embeddings, j, d)
+    assertClose(row(p1.items.embeddings, 0, d), zip(qi, p).map { $0 + 0.05 * L * $1 }, "q_i")
+    assertClose(row(p1.items.embeddings, j, d), zip(qj, p).map { $0 - 0.05 * L * $1 }, "q_j")
     let direction = zip(qj, qi).map { $0 - $1 }
-    assertClose(p1.userEmbeddings, zip(p, direction).map { $0 - 0.05 * L * $1 }, "p_u")
-    XCTAssertEqual(p1.itemBiases[0], 0.05 * L, accuracy: 1e-6)
-    XCTAssertEqual(p1.itemBiases[j], -0.05 * L, accuracy: 1e-6)
-    XCTAssertEqual(p1.userBiases, [0], "the user bias cancels in pairwise losses")
+    assertClose(p1.users.embeddings, zip(p, direction).map { $0 - 0.05 * L * $1 }, "p_u")
+    XCTAssertEqual(p1.items.biases[0], 0.05 * L, accuracy: 1e-6)
+    XCTAssertEqual(p1.items.biases[j], -0.05 * L, accuracy: 1e-6)
+    XCTAssertEqual(p1.users.biases, [0], "the user bias cancels in pairwise losses")
     for other in 1..<11 where other != j {
-      XCTAssertEqual(row(p1.itemEmbeddings, other, d), row(p0.itemEmbeddings, other, d))
+      XCTAssertEqual(row(p1.items.embeddings, other, d), row(p0.items.embeddings, other, d))
     }
   }
 
@@ -94,15 +94,15 @@ final class TrainingTests: XCTestCase {
     var (model, p0) = try initial(LightFM(noComponents: d, loss: .bpr, randomState: 9), x)
     try model.fitPartial(x, sampleWeight: w, epochs: 1)
     let p1 = try XCTUnwrap(model.parameters)
-    let p = row(p0.userEmbeddings, 0, d)
-    let qi = row(p0.itemEmbeddings, 0, d)
-    let qj = row(p0.itemEmbeddings, 1, d)
+    let p = row(p0.users.embeddings, 0, d)
+    let qi = row(p0.items.embeddings, 0, d)
+    let qj = row(p0.items.embeddings, 1, d)
     let L = 2 * (1 - 1 / (1 + exp(-(dot(p, qi) - dot(p, qj)))))
-    assertClose(row(p1.itemEmbeddings, 0, d), zip(qi, p).map { $0 + 0.05 * L * $1 }, "q_i")
-    assertClose(row(p1.itemEmbeddings, 1, d), zip(qj, p).map { $0 - 0.05 * L * $1 }, "q_j")
-    assertClose(p1.itemBiases, [0.05 * L, -0.05 * L], "biases")
-    XCTAssertEqual(row(p1.userEmbeddings, 1, d), row(p0.userEmbeddings, 1, d), "weight 0")
-    XCTAssertEqual(p1.userEmbeddingGradients[2...], p0.userEmbeddingGradients[2...])
+    assertClose(row(p1.items.embeddings, 0, d), zip(qi, p).map { $0 + 0.05 * L * $1 }, "q_i")
+    assertClose(row(p1.items.embeddings, 1, d), zip(qj, p).map { $0 - 0.05 * L * $1 }, "q_j")
+    assertClose(p1.items.biases, [0.05 * L, -0.05 * L], "biases")
+    XCTAssertEqual(row(p1.users.embeddings, 1, d), row(p0.users.embeddings, 1, d), "weight 0")
+    XCTAssertEqual(p1.users.embeddingGradients[2...], p0.users.embeddingGradients[2...])
   }
 
   func testZeroWeightsChangeNothingNotEvenAccumulators() throws {
@@ -205,10 +205,10 @@ final class TrainingTests: XCTestCase {
       var b: Float = 0
       for n in items.rowPointers[item]..<items.rowPointers[item + 1] {
         let f = Int(items.columnIndices[n])
-        for c in 0..<d { q[c] += items.values[n] * p.itemEmbeddings[f * d + c] }
-        b += items.values[n] * p.itemBiases[f]
+        for c in 0..<d { q[c] += items.values[n] * p.items.embeddings[f * d + c] }
+        b += items.values[n] * p.items.biases[f]
       }
-      expected.append(p.userBiases[2] + b + dot(row(p.userEmbeddings, 2, d), q))
+      expected.append(p.users.biases[2] + b + dot(row(p.users.embeddings, 2, d), q))
     }
     let scores = try model.predict(user: 2, items: Array(0..<5), itemFeatures: items)
     assertClose(scores, expected, "predict(user:items:)")
@@ -256,8 +256,8 @@ final class TrainingTests: XCTestCase {
       var model = LightFM(k: .max, loss: loss, maxSampled: .max, randomState: 3)
       try model.fit(x, epochs: 2)
       let p = try XCTUnwrap(model.parameters)
-      XCTAssertTrue(p.itemEmbeddings.allSatisfy(\.isFinite), "\(loss)")
-      XCTAssertTrue(p.userEmbeddings.allSatisfy(\.isFinite), "\(loss)")
+      XCTAssertTrue(p.items.embeddings.allSatisfy(\.isFinite), "\(loss)")
+      XCTAssertTrue(p.users.embeddings.allSatisfy(\.isFinite), "\(loss)")
     }
   }
 
@@ -329,8 +329,8 @@ final class TrainingTests: XCTestCase {
     func norm(_ a: [Float]) -> Float { a.map { $0 * $0 }.reduce(0, +) }
     let a = try XCTUnwrap(plain.parameters)
     let b = try XCTUnwrap(shrunk.parameters)
-    XCTAssertLessThan(norm(b.itemEmbeddings), norm(a.itemEmbeddings))
-    XCTAssertLessThan(norm(b.userEmbeddings), norm(a.userEmbeddings))
+    XCTAssertLessThan(norm(b.items.embeddings), norm(a.items.embeddings))
+    XCTAssertLessThan(norm(b.users.embeddings), norm(a.users.embeddings))
   }
 
   /// The README quickstart, verbatim apart from `verbose`.

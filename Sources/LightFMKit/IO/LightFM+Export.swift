@@ -14,24 +14,10 @@ extension LightFM {
     guard let p = parameters else {
       throw LightFMError(.notFitted, "the model has no learned arrays: call fit first")
     }
-    let d = p.noComponents
-    func matrix(_ values: [Float], rows: Int) -> NumpyArray {
-      NumpyArray(values, shape: [rows, d])
+    return SideArray.fileOrder.map { side, array in
+      let values = p[side][array]
+      let shape = array.perComponent ? [p[side].featureCount, p.noComponents] : [values.count]
+      return ("\(side)_\(array.exportName)", NumpyArray(values, shape: shape))
     }
-    let (u, i) = (p.userFeatureCount, p.itemFeatureCount)
-    return [
-      ("user_embeddings", matrix(p.userEmbeddings, rows: u)),
-      ("user_biases", NumpyArray(p.userBiases)),
-      ("item_embeddings", matrix(p.itemEmbeddings, rows: i)),
-      ("item_biases", NumpyArray(p.itemBiases)),
-      ("user_embedding_gradients", matrix(p.userEmbeddingGradients, rows: u)),
-      ("user_embedding_momentum", matrix(p.userEmbeddingMomentum, rows: u)),
-      ("user_bias_gradients", NumpyArray(p.userBiasGradients)),
-      ("user_bias_momentum", NumpyArray(p.userBiasMomentum)),
-      ("item_embedding_gradients", matrix(p.itemEmbeddingGradients, rows: i)),
-      ("item_embedding_momentum", matrix(p.itemEmbeddingMomentum, rows: i)),
-      ("item_bias_gradients", NumpyArray(p.itemBiasGradients)),
-      ("item_bias_momentum", NumpyArray(p.itemBiasMomentum)),
-    ]
   }
 }

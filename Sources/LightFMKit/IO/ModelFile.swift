@@ -50,6 +50,11 @@ enum ModelFile {
 
   static func encode(_ saved: SavedModel) throws -> [UInt8] {
     try validate(saved)
+    return serialize(saved)
+  }
+
+  /// The file bytes of `saved`, checksum included, without checking that its parts agree.
+  static func serialize(_ saved: SavedModel) -> [UInt8] {
     var payload = ByteWriter()
     let model = saved.model
     payload.string(model.loss.rawValue)
@@ -95,9 +100,9 @@ enum ModelFile {
       payload.int(p.noComponents)
       payload.int(p.userFeatureCount)
       payload.int(p.itemFeatureCount)
-      for array in arrays(of: p) {
-        payload.int(array.count)
-        payload.floats(array)
+      for (side, array) in SideArray.fileOrder {
+        payload.int(p[side][array].count)
+        payload.floats(p[side][array])
       }
     }
 
@@ -110,21 +115,16 @@ enum ModelFile {
     return file.bytes
   }
 
-  /// The twelve parameter arrays, in file order.
-  static var arrayPaths: [WritableKeyPath<ModelParameters, [Float]>] {
-    [
-      \.userEmbeddings, \.userBiases, \.itemEmbeddings, \.itemBiases,
-      \.userEmbeddingGradients, \.userEmbeddingMomentum, \.userBiasGradients,
-      \.userBiasMomentum, \.itemEmbeddingGradients, \.itemEmbeddingMomentum,
-      \.itemBiasGradients, \.itemBiasMomentum,
-    ]
-  }
-
-  static func arrays(of p: ModelParameters) -> [[Float]] { arrayPaths.map { p[keyPath: $0] } }
-
   /// Checks that the parts agree with each other (mappings, matrices and parameter counts).
   static func validate(_ saved: SavedModel) throws {
     let p = saved.model.parameters
+    if let dataset = saved.dataset, p != nil,
+      dataset.userIDs.count == 0 || dataset.itemIDs.count == 0
+    {
+      throw LightFMError.invalidData(
+        "the dataset has \(dataset.userIDs.count) users and \(dataset.itemIDs.count) items: a "
+          + "fitted model needs at least one of each")
+    }
     if let dataset = saved.dataset, let p {
       guard dataset.userFeatureNames.count == p.userFeatureCount,
         dataset.itemFeatureNames.count == p.itemFeatureCount
@@ -135,20 +135,26 @@ enum ModelFile {
             + "\(p.userFeatureCount) and \(p.itemFeatureCount): it was fitted on other data")
       }
     }
-    for (side, matrix, ids) in [
-      ("user", saved.userFeatures, saved.dataset?.userIDs.count),
-      ("item", saved.itemFeatures, saved.dataset?.itemIDs.count),
-    ] {
-      guard let matrix else { continue }
-      let features = side == "user" ? p?.userFeatureCount : p?.itemFeatureCount
-      if let features, matrix.shape.columns != features {
+    for side in Side.allCases {
+      let matrix = side == .user ? saved.userFeatures : saved.itemFeatures
+      let ids = saved.dataset.map { side == .user ? $0.userIDs.count : $0.itemIDs.count }
+      let features = p?[side].featureCount
+      if let matrix, let features, matrix.shape.columns != features {
         throw LightFMError.invalidData(
           "the \(side)-feature matrix has \(matrix.shape.columns) columns, the model \(features) "
             + "\(side) features")
       }
-      if let ids, matrix.shape.rows != ids {
+      if let matrix, let ids, matrix.shape.rows != ids {
         throw LightFMError.invalidData(
-          "the \(side)-feature matrix has \(matrix.shape.rows) rows, the dataset \(ids) \(side)s")
+          "the \(side)-feature matrix has \(matrix.shape.rows) rows, the dataset \(ids) "
+            + "\(side.plural)")
+      }
+      // Without a matrix the model scores one identity row per feature, named by the dataset's
+      // ids: each row needs an id, and each id a row.
+      if matrix == nil, let features, let ids, features != ids {
+        throw LightFMError.invalidData(
+          "the model has \(features) \(side) features and no \(side)-feature matrix (identity "
+            + "features), but the dataset has \(ids) \(side.plural): expected one per feature")
       }
     }
   }
@@ -254,13 +260,16 @@ enum ModelFile {
         userIdentityFeatures: userIdentity, itemIdentityFeatures: itemIdentity)
     }
     var matrices: [CSRMatrix?] = []
-    for side in ["user", "item"] {
+    for side in Side.allCases {
       guard try r.flag("\(side)-feature matrix flag") else {
         matrices.append(nil)
         continue
       }
       let rows = try r.count("\(side)-feature rows", elementSize: 8)
       let columns = try r.int("\(side)-feature columns")
+      guard columns <= Int(Int32.max) else {
+        throw corrupt("the \(side)-feature matrix has \(columns) columns, more than 32-bit indices")
+      }
       let nnz = try r.count("\(side)-feature entries", elementSize: 8)
       try r.require((rows + 1) * 8, "\(side)-feature row pointers")
       var pointers: [Int] = []
@@ -282,24 +291,8 @@ enum ModelFile {
     }
 
     if try r.flag("parameters flag") {
-      let d = try r.int("noComponents")
-      let users = try r.int("user feature count")
-      let items = try r.int("item feature count")
-      guard d == model.noComponents, users <= r.remaining, items <= r.remaining,
-        (users + items) * d <= r.remaining
-      else {
-        throw corrupt("parameter sizes (d \(d), \(users) × \(items) features) are inconsistent")
-      }
-      var p = ModelParameters(noComponents: d, userFeatureCount: users, itemFeatureCount: items)
-      for (n, path) in arrayPaths.enumerated() {
-        let count = p[keyPath: path].count
-        let stored = try r.count("array \(n) length", elementSize: 4)
-        guard stored == count else {
-          throw corrupt("parameter array \(n) has \(stored) values, expected \(count)")
-        }
-        p[keyPath: path] = try r.floats(count, "parameter array \(n)")
-      }
-      model.parameters = p
+      model.parameters = try readParameters(
+        &r, noComponents: model.noComponents, corrupt: corrupt)
     }
     guard r.remaining == 0 else { throw corrupt("\(r.remaining) unread bytes in the payload") }
     let saved = SavedModel(
@@ -311,6 +304,68 @@ enum ModelFile {
     }
     return saved
   }
+}
+
+extension ModelFile {
+  /// Reads the parameter arrays after checking every count against the others and the whole
+  /// size against the bytes left, with checked arithmetic, before allocating anything.
+  static func readParameters(
+    _ r: inout ByteReader, noComponents: Int, corrupt: (String) -> LightFMError
+  ) throws -> ModelParameters {
+    let d = try r.int("noComponents")
+    guard d == noComponents else {
+      throw corrupt(
+        "the parameters have \(d) components, the hyper-parameters \(noComponents)")
+    }
+    var counts: [Int] = []
+    for side in Side.allCases {
+      let count = try r.int("\(side) feature count")
+      guard count >= 1 else {
+        throw corrupt("the model has 0 \(side) features: a fitted model has at least one")
+      }
+      counts.append(count)
+    }
+    // Each array is stored as an 8-byte length, then 4 bytes per value.
+    var needed: Int? = 0
+    for (side, array) in SideArray.fileOrder {
+      let count = counts[side == .user ? 0 : 1]
+      let bytes = checkedProduct(count, array.perComponent ? d : 1, 4)
+      needed = needed.flatMap { checkedSum($0, 8, bytes) }
+    }
+    guard let needed, needed <= r.remaining else {
+      throw corrupt(
+        "the parameters (d \(d), \(counts[0]) user and \(counts[1]) item features) need "
+          + "\(needed.map(String.init) ?? "more than \(Int.max)") bytes, the file has "
+          + "\(r.remaining) left")
+    }
+    var p = ModelParameters(
+      noComponents: d, userFeatureCount: counts[0], itemFeatureCount: counts[1])
+    for (side, array) in SideArray.fileOrder {
+      let name = "\(side)_\(array.exportName)"
+      let count = p[side][array].count
+      let stored = try r.count("length of \(name)", elementSize: 4)
+      guard stored == count else {
+        throw corrupt("parameter array \(name) has \(stored) values, expected \(count)")
+      }
+      p[side][array] = try r.floats(count, name)
+    }
+    return p
+  }
+}
+
+/// `a · b · c`, or `nil` when it overflows.
+func checkedProduct(_ a: Int, _ b: Int, _ c: Int) -> Int? {
+  let (ab, o1) = a.multipliedReportingOverflow(by: b)
+  let (abc, o2) = ab.multipliedReportingOverflow(by: c)
+  return o1 || o2 ? nil : abc
+}
+
+/// `a + b + c`, or `nil` when it overflows or `c` is `nil`.
+func checkedSum(_ a: Int, _ b: Int, _ c: Int?) -> Int? {
+  guard let c else { return nil }
+  let (ab, o1) = a.addingReportingOverflow(b)
+  let (abc, o2) = ab.addingReportingOverflow(c)
+  return o1 || o2 ? nil : abc
 }
 
 // MARK: - Public API

@@ -127,9 +127,9 @@ extension LightFM {
     let userMatrix = userFeatures ?? CSRMatrix.identity(users)
     let itemMatrix = itemFeatures ?? CSRMatrix.identity(items)
     try Self.checkFeatures(
-      userMatrix, side: "user", entities: users, modelFeatures: existing?.userFeatureCount)
+      userMatrix, side: .user, entities: users, modelFeatures: existing?.userFeatureCount)
     try Self.checkFeatures(
-      itemMatrix, side: "item", entities: items, modelFeatures: existing?.itemFeatureCount)
+      itemMatrix, side: .item, entities: items, modelFeatures: existing?.itemFeatureCount)
     if let existing, existing.noComponents != noComponents {
       throw LightFMError.invalidParameter(
         "noComponents", noComponents,
@@ -206,13 +206,9 @@ extension LightFM {
   /// divide by √0 (Adagrad on Adadelta's state) or silently misuse the state.
   /// - Complexity: O(parameters), once per `fitPartial`.
   static func scheduleOfState(_ p: ModelParameters) -> LearningSchedule? {
-    let sums = [
-      p.userEmbeddingGradients, p.userBiasGradients, p.itemEmbeddingGradients,
-      p.itemBiasGradients,
-    ]
-    let second = [
-      p.userEmbeddingMomentum, p.userBiasMomentum, p.itemEmbeddingMomentum, p.itemBiasMomentum,
-    ]
+    let sides = [p.users, p.items]
+    let sums = sides.flatMap { [$0.embeddingGradients, $0.biasGradients] }
+    let second = sides.flatMap { [$0.embeddingMomentum, $0.biasMomentum] }
     if sums.allSatisfy({ $0.isEmpty }) { return nil }
     let nonZero: (SIMD8<Float>) -> SIMD8<UInt32> = {
       unsafeBitCast($0, to: SIMD8<UInt32>.self) & SIMD8(repeating: 0x7FFF_FFFF)
@@ -249,12 +245,13 @@ extension LightFM {
   /// Checks a feature matrix against the number of users or items and, for a fitted model,
   /// the number of features it was built with (exactly that many columns, as LightFM).
   static func checkFeatures(
-    _ m: CSRMatrix, side: String, entities: Int, modelFeatures: Int?
+    _ m: CSRMatrix, side: Side, entities: Int, modelFeatures: Int?
   ) throws {
     if m.shape.rows < entities {
       throw LightFMError.invalidData(
         "the \(side) feature matrix has \(m.shape.rows) rows but the interactions have "
-          + "\(entities) \(side)s: expected one feature row per \(side) (rows >= \(entities))")
+          + "\(entities) \(side.plural): expected one feature row per \(side) "
+          + "(rows >= \(entities))")
     }
     if let modelFeatures, m.shape.columns > modelFeatures {
       throw LightFMError.invalidData(

@@ -216,10 +216,10 @@ extension LightFM {
     parameters = nil  // unique ownership: write in place
     for (n, (column, weight)) in identity.enumerated() {
       for c in 0..<d {
-        updated.userEmbeddings[column * d + c] =
+        updated.users.embeddings[column * d + c] =
           (solved[n * d + c] - prior.embeddings[n * d + c]) / weight
       }
-      updated.userBiases[column] = 0
+      updated.users.biases[column] = 0
     }
     parameters = updated
   }

@@ -14,25 +14,28 @@ extension ModelParameters {
     schedule: LearningSchedule, using generator: inout some RandomNumberGenerator
   ) {
     precondition(newUsers >= userFeatureCount && newItems >= itemFeatureCount, "growth only adds")
-    let d = noComponents
-    let gradientStart: Float = schedule == .adagrad ? 1 : 0
-    let addedUsers = newUsers - userFeatureCount
-    let addedItems = newItems - itemFeatureCount
+    users.grow(to: newUsers, d: noComponents, schedule: schedule, using: &generator)
+    items.grow(to: newItems, d: noComponents, schedule: schedule, using: &generator)
+  }
+}
 
-    Self.appendUniform(&userEmbeddings, count: addedUsers * d, d: d, using: &generator)
-    Self.appendUniform(&itemEmbeddings, count: addedItems * d, d: d, using: &generator)
-    userBiases += repeatElement(0, count: addedUsers)
-    itemBiases += repeatElement(0, count: addedItems)
-    userEmbeddingGradients += repeatElement(gradientStart, count: addedUsers * d)
-    userEmbeddingMomentum += repeatElement(0, count: addedUsers * d)
-    userBiasGradients += repeatElement(gradientStart, count: addedUsers)
-    userBiasMomentum += repeatElement(0, count: addedUsers)
-    itemEmbeddingGradients += repeatElement(gradientStart, count: addedItems * d)
-    itemEmbeddingMomentum += repeatElement(0, count: addedItems * d)
-    itemBiasGradients += repeatElement(gradientStart, count: addedItems)
-    itemBiasMomentum += repeatElement(0, count: addedItems)
-    userFeatureCount = newUsers
-    itemFeatureCount = newItems
+extension SideParameters {
+  /// Appends freshly initialised rows up to `featureCount` features (see
+  /// `ModelParameters.grow`).
+  mutating func grow(
+    to newCount: Int, d: Int, schedule: LearningSchedule,
+    using generator: inout some RandomNumberGenerator
+  ) {
+    let added = newCount - featureCount
+    for array in SideArray.allCases {
+      let count = array.perComponent ? added * d : added
+      if let start = array.initialValue(schedule) {
+        self[array] += repeatElement(start, count: count)
+      } else {
+        Self.appendUniform(&self[array], count: count, d: d, using: &generator)
+      }
+    }
+    featureCount = newCount
   }
 
   /// Appends `count` values uniform in [−0.5/d, 0.5/d), as LightFM's `(rand − 0.5) / d`.

@@ -108,12 +108,12 @@ struct PairScorer {
       if userIds[n] != lastUser {
         lastUser = userIds[n]
         userBias = Self.representation(
-          userRows, row: lastUser, embeddings: parameters.userEmbeddings,
-          biases: parameters.userBiases, d: d, into: &user)
+          userRows, row: lastUser, embeddings: parameters.users.embeddings,
+          biases: parameters.users.biases, d: d, into: &user)
       }
       let itemBias = Self.representation(
-        itemRows, row: itemIds[n], embeddings: parameters.itemEmbeddings,
-        biases: parameters.itemBiases, d: d, into: &item)
+        itemRows, row: itemIds[n], embeddings: parameters.items.embeddings,
+        biases: parameters.items.biases, d: d, into: &item)
       out[n] = user.withUnsafeBufferPointer { u in
         item.withUnsafeBufferPointer { i in
           userBias + itemBias + Vector.dot(u.baseAddress!, i.baseAddress!, d)

@@ -133,14 +133,14 @@ extension LightFM {
   func userRepresentationMatrix(_ features: CSRMatrix?) throws -> Representations {
     let p = try parametersForScoring()
     return try Representations(
-      features: features, embeddings: p.userEmbeddings, biases: p.userBiases,
+      features: features, embeddings: p.users.embeddings, biases: p.users.biases,
       dimension: p.noComponents, side: "user")
   }
 
   func itemRepresentationMatrix(_ features: CSRMatrix?) throws -> Representations {
     let p = try parametersForScoring()
     return try Representations(
-      features: features, embeddings: p.itemEmbeddings, biases: p.itemBiases,
+      features: features, embeddings: p.items.embeddings, biases: p.items.biases,
       dimension: p.noComponents, side: "item")
   }
 

@@ -204,8 +204,8 @@ final class Trainer {
 
   /// The first non-finite learned value, if any (checked after every epoch, by `threads`).
   func firstNonFinite(threads: Int) -> (String, Int)? {
-    parameters.users.firstNonFinite(side: "user", threads: threads)
-      ?? parameters.items.firstNonFinite(side: "item", threads: threads)
+    parameters.users.firstNonFinite(side: .user, threads: threads)
+      ?? parameters.items.firstNonFinite(side: .item, threads: threads)
   }
 }
 

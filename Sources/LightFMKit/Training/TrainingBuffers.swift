@@ -48,48 +48,35 @@ final class OwnedBuffer<Element> {
 
 /// One side (users or items) of the model's parameters and optimiser state, as buffers.
 final class ParameterSideBuffers {
-  let embeddings: OwnedBuffer<Float>
-  let biases: OwnedBuffer<Float>
-  let embeddingGradients: OwnedBuffer<Float>
-  let embeddingMomentum: OwnedBuffer<Float>
-  let biasGradients: OwnedBuffer<Float>
-  let biasMomentum: OwnedBuffer<Float>
+  /// One buffer per `SideArray`, in its order.
+  private let buffers: [OwnedBuffer<Float>]
   /// The side's lazy L2 scale (`LazyL2`), 1 between epochs.
   let scale = OwnedBuffer<Double>(repeating: 1, count: 1)
 
-  init(
-    embeddings: [Float], biases: [Float], embeddingGradients: [Float],
-    embeddingMomentum: [Float], biasGradients: [Float], biasMomentum: [Float], threads: Int = 1
-  ) {
-    self.embeddings = OwnedBuffer(copying: embeddings, threads: threads)
-    self.biases = OwnedBuffer(copying: biases, threads: threads)
-    self.embeddingGradients = OwnedBuffer(copying: embeddingGradients, threads: threads)
-    self.embeddingMomentum = OwnedBuffer(copying: embeddingMomentum, threads: threads)
-    self.biasGradients = OwnedBuffer(copying: biasGradients, threads: threads)
-    self.biasMomentum = OwnedBuffer(copying: biasMomentum, threads: threads)
+  init(_ p: SideParameters, threads: Int = 1) {
+    buffers = SideArray.allCases.map { OwnedBuffer(copying: p[$0], threads: threads) }
   }
 
-  /// Every array in the order of `init`'s parameters.
-  var all: [OwnedBuffer<Float>] {
-    [embeddings, biases, embeddingGradients, embeddingMomentum, biasGradients, biasMomentum]
-  }
+  subscript(array: SideArray) -> OwnedBuffer<Float> { buffers[array.rawValue] }
 
   /// The raw view the per-example kernels use.
   func view(alpha: Float) -> ParameterSide {
     ParameterSide(
-      embeddings: embeddings.shared, biases: biases.shared,
-      embeddingGradients: embeddingGradients.shared, embeddingMomentum: embeddingMomentum.shared,
-      biasGradients: biasGradients.shared, biasMomentum: biasMomentum.shared, alpha: alpha,
-      scale: scale.shared, featureCount: biases.count)
+      embeddings: self[.embeddings].shared, biases: self[.biases].shared,
+      embeddingGradients: self[.embeddingGradients].shared,
+      embeddingMomentum: self[.embeddingMomentum].shared,
+      biasGradients: self[.biasGradients].shared, biasMomentum: self[.biasMomentum].shared,
+      alpha: alpha, scale: scale.shared, featureCount: self[.biases].count)
   }
 
   /// The first non-finite learned value, if any, as (array name, index).
   ///
   /// - Complexity: O(features·d / threads) (`ParallelSpans.firstNonFinite`).
-  func firstNonFinite(side: String, threads: Int = 1) -> (String, Int)? {
-    for (name, buffer) in [("embeddings", embeddings), ("biases", biases)] {
+  func firstNonFinite(side: Side, threads: Int = 1) -> (String, Int)? {
+    for array in [SideArray.embeddings, .biases] {
+      let buffer = self[array]
       if let n = ParallelSpans.firstNonFinite(buffer.base, count: buffer.count, threads: threads) {
-        return ("\(side) \(name)", n)
+        return ("\(side) \(array.exportName)", n)
       }
     }
     return nil
@@ -105,14 +92,8 @@ final class TrainingParameters {
   /// Copies `p` into buffers, large arrays split over `threads` threads.
   init(_ p: ModelParameters, threads: Int = 1) {
     noComponents = p.noComponents
-    users = ParameterSideBuffers(
-      embeddings: p.userEmbeddings, biases: p.userBiases,
-      embeddingGradients: p.userEmbeddingGradients, embeddingMomentum: p.userEmbeddingMomentum,
-      biasGradients: p.userBiasGradients, biasMomentum: p.userBiasMomentum, threads: threads)
-    items = ParameterSideBuffers(
-      embeddings: p.itemEmbeddings, biases: p.itemBiases,
-      embeddingGradients: p.itemEmbeddingGradients, embeddingMomentum: p.itemEmbeddingMomentum,
-      biasGradients: p.itemBiasGradients, biasMomentum: p.itemBiasMomentum, threads: threads)
+    users = ParameterSideBuffers(p.users, threads: threads)
+    items = ParameterSideBuffers(p.items, threads: threads)
   }
 
   /// Writes the trained values back into `p` in new arrays, large ones copied by `threads`
@@ -123,24 +104,16 @@ final class TrainingParameters {
   /// (overwriting in place and freeing ~58 MB of buffers at once on the synthetic set made the
   /// allocator return them to the system, and the next call paid ~20 ms of page faults).
   func store(into p: inout ModelParameters, threads: Int = 1) {
-    func put(_ b: OwnedBuffer<Float>, _ a: inout [Float]) {
-      a = [Float](unsafeUninitializedCapacity: b.count) { target, initialized in
-        if let base = target.baseAddress {
-          ParallelSpans.initialize(base, from: b.base, count: b.count, threads: threads)
+    for (side, buffers) in [(Side.user, users), (.item, items)] {
+      for array in SideArray.allCases {
+        let b = buffers[array]
+        p[side][array] = [Float](unsafeUninitializedCapacity: b.count) { target, initialized in
+          if let base = target.baseAddress {
+            ParallelSpans.initialize(base, from: b.base, count: b.count, threads: threads)
+          }
+          initialized = b.count
         }
-        initialized = b.count
       }
-    }
-    let userArrays: [WritableKeyPath<ModelParameters, [Float]>] = [
-      \.userEmbeddings, \.userBiases, \.userEmbeddingGradients, \.userEmbeddingMomentum,
-      \.userBiasGradients, \.userBiasMomentum,
-    ]
-    let itemArrays: [WritableKeyPath<ModelParameters, [Float]>] = [
-      \.itemEmbeddings, \.itemBiases, \.itemEmbeddingGradients, \.itemEmbeddingMomentum,
-      \.itemBiasGradients, \.itemBiasMomentum,
-    ]
-    for (side, paths) in [(users, userArrays), (items, itemArrays)] {
-      for (buffer, path) in zip(side.all, paths) { put(buffer, &p[keyPath: path]) }
     }
   }
 }
