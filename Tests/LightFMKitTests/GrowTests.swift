@@ -149,4 +149,27 @@ final class GrowTests: XCTestCase {
       "a new item's accumulators move")
     XCTAssertTrue(trained.users.embeddings.allSatisfy(\.isFinite))
   }
+
+  /// The initial embeddings of a seeded fit are pinned: the top 24 bits k of each draw of the
+  /// training generator give (k − 2²³)·2⁻²⁴ / d, user rows first, then item rows. The standard
+  /// library's `Float.random` is not used, so a seed means the same model on every toolchain.
+  func testInitialValuesArePinnedToTheGenerator() throws {
+    let d = 3
+    var model = LightFM(noComponents: d, randomState: 2024)
+    let interactions = try COOMatrix(
+      rows: 2, columns: 2, rowIndices: [0], columnIndices: [1], values: [1])
+    try model.fit(interactions, epochs: 0)
+    let p = try XCTUnwrap(model.parameters)
+    var rng = TrainingRNG(seed: 2024)
+    func expected() -> Float {
+      let k = Int64(rng.next() >> 40)
+      // (k − 2²³)/2²⁴ is exact; its product with Float(1/d) is rounded once, in Double.
+      return Float(Double(k - (1 << 23)) / 16_777_216 * Double(1 / Float(d)))
+    }
+    let users = (0..<(2 * d)).map { _ in expected() }
+    let items = (0..<(2 * d)).map { _ in expected() }
+    XCTAssertEqual(p.users.embeddings.map(\.bitPattern), users.map(\.bitPattern))
+    XCTAssertEqual(p.items.embeddings.map(\.bitPattern), items.map(\.bitPattern))
+    XCTAssertEqual(Array(p.users.embeddings.prefix(3)), [-0.14806905, 0.094034575, -0.14264837])
+  }
 }

@@ -38,14 +38,16 @@ extension SideParameters {
     featureCount = newCount
   }
 
-  /// Appends `count` values uniform in [−0.5/d, 0.5/d), as LightFM's `(rand − 0.5) / d`.
+  /// Appends `count` values uniform in [−0.5/d, 0.5/d), as LightFM's `(rand − 0.5) / d`, with
+  /// `rand` from `unitFloat()` (not the standard library's `Float.random`, whose algorithm
+  /// may change between Swift releases: a seed must mean the same model on every toolchain).
   private static func appendUniform(
     _ array: inout [Float], count: Int, d: Int, using generator: inout some RandomNumberGenerator
   ) {
     array.reserveCapacity(array.count + count)
     let scale = 1 / Float(d)
     for _ in 0..<count {
-      array.append((Float.random(in: 0..<1, using: &generator) - 0.5) * scale)
+      array.append((generator.unitFloat() - 0.5) * scale)
     }
   }
 }

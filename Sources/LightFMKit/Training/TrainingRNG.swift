@@ -69,3 +69,15 @@ struct TrainingRNG: RandomNumberGenerator, Sendable, Equatable {
     }
   }
 }
+
+extension RandomNumberGenerator {
+  /// A float uniform in [0, 1): the top 24 bits of `next()` times 2⁻²⁴.
+  ///
+  /// Every value is exact (24 bits fit a `Float` significand), so it is the same on every
+  /// platform and toolchain, unlike `Float.random(in:using:)`, whose conversion the standard
+  /// library does not promise to keep.
+  @inline(__always)
+  mutating func unitFloat() -> Float {
+    Float(next() >> 40) * 0x1p-24
+  }
+}
