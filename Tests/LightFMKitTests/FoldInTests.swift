@@ -105,6 +105,22 @@ final class FoldInTests: XCTestCase {
     XCTAssertEqual(Array(after.biases.suffix(2)), [0, 0])
   }
 
+  /// A fold-in that throws after the model has grown leaves the model exactly as it was, as
+  /// `fit` does.
+  func testFailedFoldInLeavesTheModelAsItWas() throws {
+    var (dataset, model) = try planted()
+    try dataset.fitPartial(users: ["new"])
+    let (interactions, _) = try dataset.buildInteractions([("new", "i3")])
+    let (parameters, featureCount) = (model.parameters, model.userFeatureCount)
+    let generator = model.generator
+    // Row 99 is outside the interactions: found only after the growth to the dataset.
+    XCTAssertThrowsError(
+      try model.foldIn(users: [99], interactions: interactions.toCSR(), dataset: dataset))
+    XCTAssertEqual(model.userFeatureCount, featureCount)
+    XCTAssertTrue(model.parameters == parameters, "the parameters changed")
+    XCTAssertEqual(model.generator, generator)
+  }
+
   /// With metadata features, the identity row receives (p − p⁰)/x_c so that the user's
   /// representation over all its features is the fold-in solution with p⁰ as the prior.
   func testFoldInWithMetadataFeaturesUsesThemAsThePrior() throws {

@@ -118,6 +118,25 @@ extension LightFM {
     options: FoldInOptions = FoldInOptions(),
     using generator: inout some RandomNumberGenerator
   ) throws {
+    // The work happens on a copy, kept only when every step succeeds: a call that throws
+    // (after the growth, say) leaves the model exactly as it was, as `fit` does. The copy
+    // costs one copy of the grown arrays, small beside the solve.
+    var updated = self
+    try updated.foldInInPlace(
+      users: users, interactions: interactions, dataset: dataset, userFeatures: userFeatures,
+      itemFeatures: itemFeatures, options: options, using: &generator)
+    self = updated
+  }
+
+  private mutating func foldInInPlace(
+    users: [Int],
+    interactions: CSRMatrix,
+    dataset: Dataset,
+    userFeatures: CSRMatrix?,
+    itemFeatures: CSRMatrix?,
+    options: FoldInOptions,
+    using generator: inout some RandomNumberGenerator
+  ) throws {
     try options.validate()
     guard dataset.userIdentityFeatures else {
       throw LightFMError.invalidData(
