@@ -218,28 +218,6 @@ private final class ChunkResults: @unchecked Sendable {
   }
 }
 
-// MARK: - Random numbers
-
-/// SplitMix64 (Steele, Lea & Flood 2014): small, fast, and good enough for synthetic data.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-  private var state: UInt64
-
-  public init(seed: UInt64) { state = seed }
-
-  public mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-
-  /// A uniform double in [0, 1).
-  public mutating func nextUnit() -> Double {
-    Double(next() >> 11) * 0x1p-53
-  }
-}
-
 // MARK: - Alias sampling
 
 /// Walker's alias method (Vose's construction): O(n) to build, O(1) per draw.

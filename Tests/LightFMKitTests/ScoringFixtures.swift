@@ -4,10 +4,10 @@ import XCTest
 
 /// Random models and brute-force references for the scoring and evaluation tests.
 enum ScoringFixtures {
-  /// A deterministic generator for the fixtures (the splits' SplitMix64).
+  /// A deterministic generator for the fixtures.
   struct Rng {
-    var base: SplitRandom
-    init(state: UInt64) { base = SplitRandom(seed: state) }
+    var base: SplitMix64
+    init(state: UInt64) { base = SplitMix64(seed: state) }
     mutating func next() -> UInt64 { base.next() }
     mutating func int(_ n: Int) -> Int { Int(next() % UInt64(n)) }
     mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 24) * 2 - 1 }

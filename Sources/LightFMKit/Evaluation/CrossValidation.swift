@@ -157,25 +157,19 @@ public enum CrossValidation {
   }
 }
 
-/// SplitMix64 (Steele, Lea & Flood 2014): a small, fast, seedable generator for the splits.
+/// The splits' generator: `SplitMix64`, seeded from the system generator without a seed.
 ///
 /// Shuffles use an explicit Fisher–Yates with Lemire's bounded draw, so a seed gives the same
 /// split on every platform and Swift version.
 struct SplitRandom {
-  var state: UInt64
+  private var base: SplitMix64
 
   init(seed: UInt64?) {
     var system = SystemRandomNumberGenerator()
-    state = seed ?? system.next()
+    base = SplitMix64(seed: seed ?? system.next())
   }
 
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
+  mutating func next() -> UInt64 { base.next() }
 
   /// A uniform integer in 0..<n (n ≥ 1).
   mutating func below(_ n: Int) -> Int {
