@@ -11,18 +11,9 @@ final class GrowTests: XCTestCase {
     func fill(_ a: inout [Float], _ base: Float) {
       for n in a.indices { a[n] = base + Float(n) * 0.001 }
     }
-    fill(&p.users.embeddings, 1)
-    fill(&p.users.biases, 2)
-    fill(&p.items.embeddings, 3)
-    fill(&p.items.biases, 4)
-    fill(&p.users.embeddingGradients, 5)
-    fill(&p.users.embeddingMomentum, 6)
-    fill(&p.users.biasGradients, 7)
-    fill(&p.users.biasMomentum, 8)
-    fill(&p.items.embeddingGradients, 9)
-    fill(&p.items.embeddingMomentum, 10)
-    fill(&p.items.biasGradients, 11)
-    fill(&p.items.biasMomentum, 12)
+    for (n, (side, array)) in SideArray.fileOrder.enumerated() {
+      fill(&p[side][array], Float(n + 1))
+    }
     return p
   }
 

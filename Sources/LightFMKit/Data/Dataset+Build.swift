@@ -77,7 +77,7 @@ extension Dataset {
     _ rows: some Sequence<(U, [(String, Float)])>, normalize: Bool = true
   ) throws -> CSRMatrix {
     try Self.buildFeatures(
-      rows.lazy.map { (String(describing: $0.0), $0.1) }, side: "user", ids: userIDs,
+      rows.lazy.map { (String(describing: $0.0), $0.1) }, side: .user, ids: userIDs,
       featureNames: userFeatureNames, identity: userIdentityFeatures, normalize: normalize)
   }
 
@@ -105,13 +105,13 @@ extension Dataset {
     _ rows: some Sequence<(I, [(String, Float)])>, normalize: Bool = true
   ) throws -> CSRMatrix {
     try Self.buildFeatures(
-      rows.lazy.map { (String(describing: $0.0), $0.1) }, side: "item", ids: itemIDs,
+      rows.lazy.map { (String(describing: $0.0), $0.1) }, side: .item, ids: itemIDs,
       featureNames: itemFeatureNames, identity: itemIdentityFeatures, normalize: normalize)
   }
 
   private static func buildFeatures(
     _ rows: some Sequence<(String, [(String, Float)])>,
-    side: String, ids: IDMapping, featureNames: IDMapping, identity: Bool, normalize: Bool
+    side: Side, ids: IDMapping, featureNames: IDMapping, identity: Bool, normalize: Bool
   ) throws -> CSRMatrix {
     var rowIndices: [Int32] = []
     var columnIndices: [Int32] = []

@@ -22,7 +22,7 @@ extension Dataset {
   public func coldStartUserFeatures(_ rows: [[(String, Float)]], normalize: Bool = true) throws
     -> CSRMatrix
   {
-    try Self.coldStartFeatures(rows, side: "user", names: userFeatureNames, normalize: normalize)
+    try Self.coldStartFeatures(rows, side: .user, names: userFeatureNames, normalize: normalize)
   }
 
   /// Feature rows for new items, described by feature names only; see
@@ -37,11 +37,11 @@ extension Dataset {
   public func coldStartItemFeatures(_ rows: [[(String, Float)]], normalize: Bool = true) throws
     -> CSRMatrix
   {
-    try Self.coldStartFeatures(rows, side: "item", names: itemFeatureNames, normalize: normalize)
+    try Self.coldStartFeatures(rows, side: .item, names: itemFeatureNames, normalize: normalize)
   }
 
   private static func coldStartFeatures(
-    _ rows: [[(String, Float)]], side: String, names: IDMapping, normalize: Bool
+    _ rows: [[(String, Float)]], side: Side, names: IDMapping, normalize: Bool
   ) throws -> CSRMatrix {
     var pointers = [0]
     var columns: [Int32] = []

@@ -66,15 +66,15 @@ public struct Dataset: Sendable {
     itemFeatures: [String] = []
   ) throws {
     try Self.add(
-      ids: users.map { String(describing: $0) }, features: userFeatures, side: "user",
+      ids: users.map { String(describing: $0) }, features: userFeatures, side: .user,
       identity: userIdentityFeatures, ids: &userIDs, featureNames: &userFeatureNames)
     try Self.add(
-      ids: items.map { String(describing: $0) }, features: itemFeatures, side: "item",
+      ids: items.map { String(describing: $0) }, features: itemFeatures, side: .item,
       identity: itemIdentityFeatures, ids: &itemIDs, featureNames: &itemFeatureNames)
   }
 
   private static func add(
-    ids newIDs: [String], features: [String], side: String, identity: Bool,
+    ids newIDs: [String], features: [String], side: Side, identity: Bool,
     ids: inout IDMapping, featureNames: inout IDMapping
   ) throws {
     for id in newIDs {

@@ -29,7 +29,7 @@ extension LightFM {
     candidates: [Int]? = nil,
     numThreads: Int? = nil
   ) throws -> Recommendations {
-    try checkColdStartWidth(features, expected: userFeatureCount, side: "user")
+    try checkColdStartWidth(features, expected: userFeatureCount, side: .user)
     return try recommend(
       k: k, candidates: candidates, userFeatures: features, itemFeatures: itemFeatures,
       numThreads: numThreads)
@@ -68,7 +68,7 @@ extension LightFM {
     itemFeatures: CSRMatrix? = nil,
     numThreads: Int? = nil
   ) throws -> [[Int]] {
-    try checkColdStartWidth(features, expected: itemFeatureCount, side: "item")
+    try checkColdStartWidth(features, expected: itemFeatureCount, side: .item)
     let userCount = try userRepresentations(features: userFeatures).biases.count
     let catalog = itemFeatures ?? CSRMatrix.identity(itemFeatureCount)
     let items = catalog.shape.rows
@@ -102,16 +102,16 @@ extension LightFM {
     return out
   }
 
-  private func checkColdStartWidth(_ features: CSRMatrix, expected: Int, side: String) throws {
+  private func checkColdStartWidth(_ features: CSRMatrix, expected: Int, side: Side) throws {
     guard isFitted else {
       throw LightFMError(.notFitted, "the model has not been fitted: call fit first")
     }
     guard features.shape.columns == expected else {
-      let builder = side == "user" ? "coldStartUserFeatures" : "coldStartItemFeatures"
+      let builder = side == .user ? "coldStartUserFeatures" : "coldStartItemFeatures"
       throw LightFMError.invalidData(
-        "the new \(side)s' feature matrix has \(features.shape.columns) columns, but the model "
-          + "has \(expected) \(side) features: build it with Dataset.\(builder) on the dataset "
-          + "the model was fitted with")
+        "the new \(side.plural)' feature matrix has \(features.shape.columns) columns, but the "
+          + "model has \(expected) \(side) features: build it with Dataset.\(builder) on the "
+          + "dataset the model was fitted with")
     }
   }
 }

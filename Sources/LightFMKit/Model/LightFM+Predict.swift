@@ -65,7 +65,7 @@ struct PairScorer {
     }
     parameters = p
     for (m, side, count) in [
-      (userFeatures, "user", p.userFeatureCount), (itemFeatures, "item", p.itemFeatureCount),
+      (userFeatures, Side.user, p.userFeatureCount), (itemFeatures, .item, p.itemFeatureCount),
     ] {
       guard let m else { continue }
       if m.shape.columns != count {
@@ -80,14 +80,14 @@ struct PairScorer {
   }
 
   func checkUsers(_ ids: [Int]) throws {
-    try Self.check(ids, side: "user", rows: userRows?.shape.rows ?? parameters.userFeatureCount)
+    try Self.check(ids, side: .user, rows: userRows?.shape.rows ?? parameters.userFeatureCount)
   }
 
   func checkItems(_ ids: [Int]) throws {
-    try Self.check(ids, side: "item", rows: itemRows?.shape.rows ?? parameters.itemFeatureCount)
+    try Self.check(ids, side: .item, rows: itemRows?.shape.rows ?? parameters.itemFeatureCount)
   }
 
-  private static func check(_ ids: [Int], side: String, rows: Int) throws {
+  private static func check(_ ids: [Int], side: Side, rows: Int) throws {
     if let bad = ids.first(where: { $0 < 0 || $0 >= rows }) {
       throw LightFMError(
         .unknownID,

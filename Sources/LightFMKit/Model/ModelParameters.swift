@@ -5,7 +5,7 @@ public enum Side: String, CaseIterable, Sendable {
   case item
 
   /// The plural noun, as messages use it ("users", "items").
-  public var plural: String { rawValue + "s" }
+  var plural: String { rawValue + "s" }
 }
 
 /// The arrays one side of the model holds, in file and export order.

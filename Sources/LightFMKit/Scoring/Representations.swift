@@ -23,11 +23,11 @@ struct Representations: Sendable {
   ///   - features: a `rows × featureCount` matrix, or `nil` for the identity.
   ///   - embeddings: `featureCount × d` feature embeddings.
   ///   - biases: `featureCount` feature biases.
-  ///   - side: "user" or "item", for error messages.
+  ///   - side: .user or "item", for error messages.
   /// - Throws: `LightFMError` when the feature matrix does not have `featureCount` columns.
   /// - Complexity: O(nnz(F) · d); O(1) for identity features.
   init(
-    features: CSRMatrix?, embeddings: [Float], biases: [Float], dimension d: Int, side: String
+    features: CSRMatrix?, embeddings: [Float], biases: [Float], dimension d: Int, side: Side
   ) throws {
     let featureCount = biases.count
     precondition(embeddings.count == featureCount * d, "embedding array does not match its biases")
@@ -134,14 +134,14 @@ extension LightFM {
     let p = try parametersForScoring()
     return try Representations(
       features: features, embeddings: p.users.embeddings, biases: p.users.biases,
-      dimension: p.noComponents, side: "user")
+      dimension: p.noComponents, side: .user)
   }
 
   func itemRepresentationMatrix(_ features: CSRMatrix?) throws -> Representations {
     let p = try parametersForScoring()
     return try Representations(
       features: features, embeddings: p.items.embeddings, biases: p.items.biases,
-      dimension: p.noComponents, side: "item")
+      dimension: p.noComponents, side: .item)
   }
 
   /// The users' biases and embeddings, aggregated over their features.

@@ -32,7 +32,7 @@ extension LightFM {
   ) throws -> Recommendations {
     let reps = try itemRepresentationMatrix(itemFeatures)
     return try Self.similar(
-      reps, to: items, k: k, side: "item", numThreads: numThreads, engine: engine)
+      reps, to: items, k: k, side: .item, numThreads: numThreads, engine: engine)
   }
 
   /// The `k` users most similar to `user`, by cosine similarity of user embeddings.
@@ -58,11 +58,11 @@ extension LightFM {
   ) throws -> Recommendations {
     let reps = try userRepresentationMatrix(userFeatures)
     return try Self.similar(
-      reps, to: users, k: k, side: "user", numThreads: numThreads, engine: engine)
+      reps, to: users, k: k, side: .user, numThreads: numThreads, engine: engine)
   }
 
   static func similar(
-    _ reps: Representations, to queries: [Int], k: Int, side: String, numThreads: Int?,
+    _ reps: Representations, to queries: [Int], k: Int, side: Side, numThreads: Int?,
     engine: ScoringEngine
   ) throws -> Recommendations {
     if k < 1 { throw LightFMError.invalidParameter("k", k, expected: "at least 1") }
