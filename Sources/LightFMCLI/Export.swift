@@ -13,8 +13,12 @@ struct Export: ParsableCommand {
       summed through the feature matrices, as LightFM's get_*_representations) with \
       user_representation_biases.npy / item_representation_biases.npy; user_ids.txt, \
       item_ids.txt, user_features.txt and item_features.txt (one per line, in index order); \
-      and model.json (hyper-parameters and shapes). The directory is filled beside DIR and then \
-      renamed into place, so a failed export leaves nothing behind.
+      and model.json (hyper-parameters and shapes).
+
+      The files are written into a fresh directory beside DIR and then moved into place, so a \
+      failed export leaves nothing behind. An existing DIR must be empty unless --force is \
+      given; even then only the files named above are replaced, and nothing else in DIR is \
+      touched.
 
       In Python: np.load("DIR/item_embeddings.npy"), and ids = open("DIR/item_ids.txt").read() \
       .splitlines().
@@ -25,10 +29,15 @@ struct Export: ParsableCommand {
   @Option(
     name: .long,
     help: ArgumentHelp(
-      "The directory to create (an existing one is replaced only if it holds an earlier export "
-        + "or nothing).",
+      "The directory to write into: created if missing; an existing one must be empty unless "
+        + "--force.",
       valueName: "dir"))
   var dir: String
+
+  @Flag(
+    name: .long,
+    help: "Write into a directory that is not empty, replacing only the files export writes.")
+  var force = false
 
   func run() throws {
     let loaded = try model.load()
@@ -37,33 +46,65 @@ struct Export: ParsableCommand {
     var isDirectory: ObjCBool = false
     let exists = fileManager.fileExists(atPath: target.path, isDirectory: &isDirectory)
     if exists {
-      let contents =
-        isDirectory.boolValue
-        ? (try? fileManager.contentsOfDirectory(atPath: target.path)) ?? [] : []
-      guard isDirectory.boolValue, contents.isEmpty || contents.contains("model.json") else {
+      guard isDirectory.boolValue else {
+        throw LightFMError(.io, "\(dir): exists and is not a directory; give a directory")
+      }
+      let contents = try? fileManager.contentsOfDirectory(atPath: target.path)
+      guard let contents else {
+        throw LightFMError(.io, "\(dir): cannot list the directory")
+      }
+      guard contents.isEmpty || force else {
         throw LightFMError(
           .io,
-          "\(dir): exists and is not an earlier export; give a new directory")
+          "\(dir): exists and is not empty (\(contents.count) entries); give a new directory, "
+            + "or pass --force to replace only the files export writes and keep the rest")
       }
     }
-    let staging = target.deletingLastPathComponent().appendingPathComponent(
-      ".\(target.lastPathComponent).export-\(getpid())")
-    try? fileManager.removeItem(at: staging)
-    do {
-      try fileManager.createDirectory(at: staging, withIntermediateDirectories: false)
-    } catch {
-      throw LightFMError(.io, "\(dir): cannot create the directory beside it: \(error)")
-    }
+    // A directory of our own beside the target (same file system, so the moves are renames).
+    let staging = try makeStagingDirectory(beside: target)
+    defer { try? fileManager.removeItem(at: staging) }
     do {
       try write(loaded, into: staging)
-      if exists { try fileManager.removeItem(at: target) }
-      try fileManager.moveItem(at: staging, to: target)
+      if exists {
+        for name in try fileManager.contentsOfDirectory(atPath: staging.path).sorted() {
+          try replace(
+            target.appendingPathComponent(name), with: staging.appendingPathComponent(name))
+        }
+      } else {
+        try fileManager.moveItem(at: staging, to: target)
+      }
+    } catch let error as LightFMError {
+      throw error
     } catch {
-      try? fileManager.removeItem(at: staging)
-      if let error = error as? LightFMError { throw error }
       throw LightFMError(.io, "\(dir): cannot write the export: \(error)")
     }
     Console.note("export: wrote \(dir)")
+  }
+
+  /// Creates a new, uniquely named directory next to `target` (`mkdtemp`, so an existing entry
+  /// of that name is never reused or removed).
+  func makeStagingDirectory(beside target: URL) throws -> URL {
+    let template =
+      target.deletingLastPathComponent().appendingPathComponent(
+        ".\(target.lastPathComponent).export-XXXXXX"
+      ).path
+    var bytes = Array(template.utf8CString)
+    guard let made = mkdtemp(&bytes) else {
+      throw LightFMError(
+        .io, "\(dir): cannot create a directory beside it: \(String(cString: strerror(errno)))")
+    }
+    return URL(fileURLWithPath: String(cString: made), isDirectory: true)
+  }
+
+  /// Moves one written file over its namesake in the target with `rename(2)`: the file is
+  /// replaced atomically, and an entry of that name that is a directory is an error, not removed.
+  func replace(_ destination: URL, with source: URL) throws {
+    guard rename(source.path, destination.path) == 0 else {
+      throw LightFMError(
+        .io,
+        "\(destination.path): cannot replace it with the exported file: "
+          + String(cString: strerror(errno)))
+    }
   }
 
   func write(_ loaded: LoadedModel, into directory: URL) throws {

@@ -204,8 +204,11 @@ final class CLITests: XCTestCase {
     XCTAssertEqual(representations.shape, [10, 8])
     let ids = try String(contentsOfFile: path("exported/item_ids.txt"), encoding: .utf8)
     XCTAssertEqual(ids.split(separator: "\n").count, 10)
-    // Exporting again replaces the earlier export.
-    XCTAssertEqual(try lightfm(["export", "--model", "small.lfm", "--dir", "exported"]).status, 0)
+    // Exporting again needs --force, and then replaces the earlier export's files.
+    assertFails(
+      try lightfm(["export", "--model", "small.lfm", "--dir", "exported"]), ["--force"])
+    run = try lightfm(["export", "--model", "small.lfm", "--dir", "exported", "--force"])
+    XCTAssertEqual(run.status, 0, run.stderr)
   }
 
   // MARK: - Bad input
