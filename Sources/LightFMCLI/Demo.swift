@@ -76,7 +76,7 @@ struct Demo: ParsableCommand {
       dataset: dataset, interactions: train, weights: train, userFeatures: nil,
       itemFeatures: itemFeatures)
     let trainingStarted = Date()
-    try Trainer.train(
+    try ConsoleTraining.train(
       &estimator, data: data, epochs: epochs, threads: threads.count, label: "demo",
       reportEvery: 5)
     let trainingSeconds = Date().timeIntervalSince(trainingStarted)

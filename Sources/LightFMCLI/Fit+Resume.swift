@@ -4,28 +4,23 @@ import LightFMKit
 // MARK: - lightfm fit --resume
 
 extension Fit {
-  /// Continues training a saved model on a new interactions file, growing it first.
+  /// A saved model grown to a new interactions file, and that file as training data; `run`
+  /// then trains it through the same step as a new model (`ConsoleTraining`), continuing from
+  /// what it has learned.
   ///
   /// Users and items of the file that the model does not know are added to its mappings
-  /// (`Dataset.fitPartial`), the model grows to the new feature counts (`LightFM.grow`: new rows
-  /// initialised as at the first fit, every learned value and optimiser accumulator kept), and
-  /// `fitPartial` trains on the file for `--epochs`. The saved hyper-parameters and training
-  /// generator are kept; a saved feature matrix gains one row per new user or item, holding its
-  /// own feature alone.
+  /// (`Dataset.fitPartial`), and the model grows to the new feature counts (`LightFM.grow`: new
+  /// rows initialised as at the first fit, every learned value and optimiser accumulator kept).
+  /// The saved hyper-parameters and training generator are kept; a saved feature matrix gains
+  /// one row per new user or item, holding its own feature alone.
   ///
   /// - Throws: `LightFMError` for an unreadable model or file, bad lines (file and line), or a
   ///   file without positives.
-  func resume(_ path: String) throws {
-    let started = Date()
+  func resumed(_ path: String) throws -> (LightFM, TrainingData) {
     let loaded = try ModelInput(model: path).load()
     var dataset = loaded.dataset
     let input = try InteractionInput(path: train)
-    let positives = try input.positives(minRating: ratings.minRating)
-    guard !positives.isEmpty else {
-      throw LightFMError.invalidData(
-        "\(train): no positive interactions"
-          + (ratings.minRating.map { " with a rating of at least \($0)" } ?? ""))
-    }
+    let positives = try input.trainingPositives(minRating: ratings.minRating)
     let (usersBefore, itemsBefore) = (dataset.userIDs.count, dataset.itemIDs.count)
     do {
       try dataset.fitPartial(users: input.records.map(\.user), items: input.records.map(\.item))
@@ -45,15 +40,12 @@ extension Fit {
       positives.lazy.map { ($0.user, $0.item, $0.value ?? 1) })
     var estimator = loaded.model
     try estimator.grow(to: dataset)
-    try estimator.fitPartial(
-      interactions, userFeatures: userFeatures, itemFeatures: itemFeatures,
-      sampleWeight: estimator.loss == .warpKOS ? nil : weights, epochs: epochs,
-      numThreads: threads.count, progress: { Console.note("fit: \($0.description)") })
-    try estimator.save(
-      to: URL(fileURLWithPath: model), dataset: dataset, userFeatures: userFeatures,
-      itemFeatures: itemFeatures)
-    Console.note(
-      "fit: wrote \(model) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
+    return (
+      estimator,
+      TrainingData(
+        dataset: dataset, interactions: interactions, weights: weights,
+        userFeatures: userFeatures, itemFeatures: itemFeatures)
+    )
   }
 }
 

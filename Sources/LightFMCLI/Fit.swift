@@ -125,8 +125,21 @@ struct Fit: ParsableCommand {
   }
 
   func run() throws {
-    if let resume { return try self.resume(resume) }
     let started = Date()
+    var (estimator, data) = try resume.map { try resumed($0) } ?? fresh()
+    try ConsoleTraining.train(
+      &estimator, data: data, epochs: epochs, threads: threads.count, label: "fit",
+      resuming: resume != nil)
+    try estimator.save(
+      to: URL(fileURLWithPath: model), dataset: data.dataset,
+      userFeatures: data.userFeatures, itemFeatures: data.itemFeatures)
+    Console.note(
+      "fit: wrote \(model) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
+  }
+
+  /// A new model with the options' hyper-parameters, and the files mapped through a new
+  /// `Dataset`.
+  func fresh() throws -> (LightFM, TrainingData) {
     let data = try TrainingData.load(
       train: train, userFeatures: userFeatures, itemFeatures: itemFeatures,
       minRating: ratings.minRating)
@@ -135,18 +148,12 @@ struct Fit: ParsableCommand {
     Console.note(
       "fit: \(shape.rows) users, \(shape.columns) items, \(data.interactions.nnz) positives "
         + "(\(features.0) user and \(features.1) item features)")
-    var estimator = LightFM(
+    let estimator = LightFM(
       noComponents: components, k: kosK, n: kosN, learningSchedule: schedule, loss: loss,
       learningRate: learningRate, rho: rho, epsilon: epsilon, itemAlpha: itemAlpha,
       userAlpha: userAlpha, maxSampled: maxSampled, randomState: seed)
     try estimator.validateHyperParameters()
-    try Trainer.train(
-      &estimator, data: data, epochs: epochs, threads: threads.count, label: "fit")
-    try estimator.save(
-      to: URL(fileURLWithPath: model), dataset: data.dataset,
-      userFeatures: data.userFeatures, itemFeatures: data.itemFeatures)
-    Console.note(
-      "fit: wrote \(model) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
+    return (estimator, data)
   }
 }
 
@@ -165,12 +172,7 @@ struct TrainingData {
     train: String, userFeatures: String?, itemFeatures: String?, minRating: Float?
   ) throws -> TrainingData {
     let input = try InteractionInput(path: train)
-    let positives = try input.positives(minRating: minRating)
-    guard !positives.isEmpty else {
-      throw LightFMError.invalidData(
-        "\(train): no positive interactions"
-          + (minRating.map { " with a rating of at least \($0)" } ?? ""))
-    }
+    let positives = try input.trainingPositives(minRating: minRating)
     let userInput = try userFeatures.map { try FeatureInput(path: $0) }
     let itemInput = try itemFeatures.map { try FeatureInput(path: $0) }
 

@@ -81,6 +81,19 @@ struct InteractionInput {
   }
 }
 
+extension InteractionInput {
+  /// `positives(minRating:)` for training: a file without a positive is an error.
+  func trainingPositives(minRating: Float?) throws -> [InteractionRecord] {
+    let positives = try positives(minRating: minRating)
+    guard !positives.isEmpty else {
+      throw LightFMError.invalidData(
+        "\(path): no positive interactions"
+          + (minRating.map { " with a rating of at least \($0)" } ?? ""))
+    }
+    return positives
+  }
+}
+
 /// Splits records into those whose user and item the dataset knows and the rest.
 func knownRecords(
   _ records: [InteractionRecord], in dataset: Dataset

@@ -137,6 +137,30 @@ extension CLITests {
       ]), ["drop --user-features and --item-features"])
   }
 
+  /// `fit --resume` trains through the same path as `fit`, so a WARP-kOS model meets a weight
+  /// column with the same refusal instead of silently dropping the weights.
+  func testFitResumeRefusesSampleWeightsWithWarpKOSAsFitDoes() throws {
+    let train = try smallTrainingFile()
+    var run = try lightfm([
+      "fit", "--train", train, "--min-rating", "4", "--loss", "warp-kos", "--epochs", "2",
+      "--components", "4", "--seed", "1", "--threads", "1", "--model", "kos.lfm",
+    ])
+    XCTAssertEqual(run.status, 0, run.stderr)
+    let weighted = try write("weighted.csv", "a1,x1,2\nb1,y1,3\nn1,x2,0.5\n")
+    run = try lightfm([
+      "fit", "--resume", "kos.lfm", "--train", weighted, "--epochs", "1", "--threads", "1",
+      "--model", "resumed.lfm",
+    ])
+    assertFails(run, ["warp-kos", "--min-rating"])
+    XCTAssertFalse(exists("resumed.lfm"))
+    // Read as ratings, the same file resumes.
+    run = try lightfm([
+      "fit", "--resume", "kos.lfm", "--train", weighted, "--min-rating", "1", "--epochs", "1",
+      "--threads", "1", "--model", "resumed.lfm",
+    ])
+    XCTAssertEqual(run.status, 0, run.stderr)
+  }
+
   /// MovieLens: fit without a tenth of the users, fold them in from their ua.base lines.
   func testMovieLensFoldInRecommend() throws {
     guard let ml = MovieLens.directory() else { throw XCTSkip(MovieLens.missingMessage) }
