@@ -218,3 +218,91 @@ func readNames(_ path: String?) throws -> [String: String] {
   }
   return names
 }
+
+// MARK: - Feature rows for arrivals
+
+/// Feature rows for the users (or items, by `side`) of a feature file
+/// (`id<sep>feature[:weight]...`), described by their features alone: no identity feature,
+/// rows normalised as `fit` does (`Dataset.coldStartUserFeatures`).
+///
+/// - Returns: the ids in file order and one feature row per id.
+/// - Throws: `LightFMError` naming the file and line of a feature the model never saw, or a
+///   file that is not text.
+func coldStartRows(
+  _ path: String, dataset: Dataset, side: String, label: String
+) throws -> (ids: [String], rows: CSRMatrix) {
+  guard case .text(let file) = try FeatureInput(path: path) else {
+    throw LightFMError.invalidData(
+      "\(path): new \(side)s are read from a text feature file (id<sep>feature[:weight]...), "
+        + "not a matrix")
+  }
+  let names = side == "user" ? dataset.userFeatureNames : dataset.itemFeatureNames
+  let known = side == "user" ? dataset.userIDs : dataset.itemIDs
+  var ids: [String] = []
+  var features: [[(String, Float)]] = []
+  var lines: [Int] = []
+  var position: [String: Int] = [:]
+  for record in file.records {
+    let pairs = record.features.map { ($0.name, $0.weight) }
+    if let n = position[record.id] {
+      features[n] += pairs
+      continue
+    }
+    position[record.id] = ids.count
+    ids.append(record.id)
+    features.append(pairs)
+    lines.append(record.line)
+  }
+  guard !ids.isEmpty else {
+    throw LightFMError.invalidData("\(path): no \(side)s in the file")
+  }
+  for (n, row) in features.enumerated() {
+    for (name, _) in row where !names.contains(name) {
+      throw LightFMError(
+        .unknownID,
+        "\(path):\(lines[n]): unknown \(side) feature '\(name)' for new \(side) '\(ids[n])': "
+          + "the model was fitted with \(names.count) \(side) features and not this one")
+    }
+  }
+  let already = ids.filter { known.contains($0) }
+  if let first = already.first {
+    Console.note(
+      "\(label): \(already.count) \(side)(s) of \(path) are in the model (first "
+        + "'\(first)'); they are scored from the file's features alone")
+  }
+  do {
+    return side == "user"
+      ? (ids, try dataset.coldStartUserFeatures(features))
+      : (ids, try dataset.coldStartItemFeatures(features))
+  } catch let error as LightFMError {
+    throw LightFMError(error.kind, "\(path): \(error.message)")
+  }
+}
+
+/// A saved feature matrix extended to ids added after `from`: each new row holds the id's own
+/// (identity) feature alone, and the matrix gains the new feature columns. `nil` (identity
+/// features) stays `nil`.
+func extendedFeatures(
+  _ existing: CSRMatrix?, ids: IDMapping, names: IDMapping, from: Int, label: String,
+  side: String
+) throws -> CSRMatrix? {
+  guard let existing else { return nil }
+  let coo = COOMatrix(existing)
+  var rows: [Int32] = []
+  var columns: [Int32] = []
+  for index in from..<ids.count {
+    guard let column = names[ids.id(at: index)] else { continue }
+    rows.append(Int32(index))
+    columns.append(Int32(column))
+  }
+  if !rows.isEmpty {
+    Console.note(
+      "\(label): the model has \(side) features; \(rows.count) new \(side)(s) are represented "
+        + "by their own feature alone")
+  }
+  return try CSRMatrix(
+    COOMatrix(
+      rows: ids.count, columns: names.count, rowIndices: coo.rowIndices + rows,
+      columnIndices: coo.columnIndices + columns,
+      values: coo.values + [Float](repeating: 1, count: rows.count)))
+}

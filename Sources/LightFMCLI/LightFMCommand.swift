@@ -13,6 +13,9 @@ struct LightFMCommand: ParsableCommand {
       notes go to standard error; results to standard output.
       """,
     version: LightFM.version,
-    subcommands: [Fit.self, Evaluate.self, Recommend.self, Similar.self, Export.self, Demo.self]
+    subcommands: [
+      Fit.self, Evaluate.self, Recommend.self, RankNewItems.self, Similar.self, Export.self,
+      Demo.self,
+    ]
   )
 }

@@ -135,8 +135,12 @@ final class CLITests: XCTestCase {
   // MARK: - Help
 
   func testEveryCommandHasHelpOnEveryOption() throws {
-    for command in ["fit", "evaluate", "recommend", "similar", "export", "demo"] {
-      let run = try lightfm([command, "--help"])
+    let commands = [
+      "fit", "evaluate", "recommend", "recommend known-users", "recommend fold-in",
+      "recommend new-users", "rank-new-items", "similar", "export", "demo",
+    ]
+    for command in commands {
+      let run = try lightfm(command.split(separator: " ").map(String.init) + ["--help"])
       XCTAssertEqual(run.status, 0, command)
       XCTAssertTrue(run.stdout.contains("USAGE: lightfm \(command)"), command)
       // Every option line carries a description after its name.
@@ -177,6 +181,14 @@ final class CLITests: XCTestCase {
     XCTAssertEqual(lines.first, "user,rank,item,score")
     XCTAssertEqual(lines.count, 5)
     XCTAssertTrue(lines[1].hasPrefix("a1,1,"))
+    // `recommend` alone is `recommend known-users`.
+    let explicit = try lightfm(
+      [
+        "recommend", "known-users", "--model", "small.lfm", "--users", "-", "--top", "2",
+        "--exclude", train,
+      ], stdin: "a1\nb2\n")
+    XCTAssertEqual(explicit.status, 0, explicit.stderr)
+    XCTAssertEqual(explicit.stdout, run.stdout)
 
     run = try lightfm([
       "recommend", "--model", "small.lfm", "--format", "jsonl", "--output", "recs.jsonl",

@@ -4,7 +4,8 @@ import _LightFMTestSupport
 
 @testable import LightFMKit
 
-/// `lightfm recommend --fold-in`: users the model has never seen, served by their own ids.
+/// `lightfm recommend fold-in`, `recommend new-users`, `rank-new-items` and `fit --resume`:
+/// users and items the model has never seen.
 extension CLITests {
   func testRecommendFoldsInNewUsersFromAFile() throws {
     let train = try smallTrainingFile()
@@ -18,7 +19,7 @@ extension CLITests {
       "new.csv",
       "user,item,rating\nn1,x1,5\nn1,x2,4\nn1,y3,2\nn2,y1,5\nn2,y2,5\nn2,zz,5\n")
     run = try lightfm([
-      "recommend", "--model", "small.lfm", "--fold-in", arrivals, "--min-rating", "4",
+      "recommend", "fold-in", "--model", "small.lfm", "--interactions", arrivals, "--min-rating", "4",
       "--top", "3", "--threads", "1",
     ])
     XCTAssertEqual(run.status, 0, run.stderr)
@@ -37,12 +38,18 @@ extension CLITests {
     run = try lightfm(["recommend", "--model", "small.lfm", "--users", "-"], stdin: "n1\n")
     assertFails(run, ["unknown user id 'n1'"])
 
+    // Fold-in serves the users of its own file: a --users list is not an option of it.
     assertFails(
-      try lightfm(["recommend", "--model", "small.lfm", "--fold-in", arrivals, "--users", "u"]),
-      ["drop --users"])
+      try lightfm([
+        "recommend", "fold-in", "--model", "small.lfm", "--interactions", arrivals,
+        "--users", "u",
+      ]),
+      ["Unknown option '--users'"])
     let nothing = try write("nothing.csv", "n3,unknown-item\n")
     assertFails(
-      try lightfm(["recommend", "--model", "small.lfm", "--fold-in", nothing]),
+      try lightfm([
+        "recommend", "fold-in", "--model", "small.lfm", "--interactions", nothing,
+      ]),
       ["nothing.csv", "nobody to fold in"])
   }
 
@@ -57,7 +64,7 @@ extension CLITests {
     XCTAssertEqual(run.status, 0, run.stderr)
     let newcomers = try write("new.txt", "n1|group:a\nn2|group:b\n")
     run = try lightfm([
-      "recommend", "--model", "groups.lfm", "--new-users", newcomers, "--top", "3",
+      "recommend", "new-users", "--model", "groups.lfm", "--features", newcomers, "--top", "3",
     ])
     XCTAssertEqual(run.status, 0, run.stderr)
     let lines = run.stdout.split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
@@ -68,7 +75,7 @@ extension CLITests {
     // Fold-in on this model with user features: a new user's row holds its own feature alone.
     let arrivals = try write("arrivals.csv", "n1,x1,5\nn1,x3,5\nn2,y2,5\nn2,y4,5\n")
     run = try lightfm([
-      "recommend", "--model", "groups.lfm", "--fold-in", arrivals, "--top", "2",
+      "recommend", "fold-in", "--model", "groups.lfm", "--interactions", arrivals, "--top", "2",
     ])
     XCTAssertEqual(run.status, 0, run.stderr)
     XCTAssertTrue(run.stderr.contains("2 new user(s) are represented"), run.stderr)
@@ -79,7 +86,9 @@ extension CLITests {
     }
     let unknown = try write("odd.txt", "n1|group:a\nn3|group:c\n")
     assertFails(
-      try lightfm(["recommend", "--model", "groups.lfm", "--new-users", unknown]),
+      try lightfm([
+        "recommend", "new-users", "--model", "groups.lfm", "--features", unknown,
+      ]),
       ["odd.txt:2", "unknown user feature 'group:c'"])
   }
 
@@ -88,7 +97,7 @@ extension CLITests {
     XCTAssertEqual(run.status, 0, run.stderr)
     let arrivals = try write("new-items.txt", "x9|group:x\n")
     run = try lightfm(
-      ["recommend", "--model", "items.lfm", "--new-items", arrivals, "--users", "-"],
+      ["rank-new-items", "--model", "items.lfm", "--features", arrivals, "--users", "-"],
       stdin: "a1\nb1\n")
     XCTAssertEqual(run.status, 0, run.stderr)
     let lines = run.stdout.split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
@@ -99,7 +108,7 @@ extension CLITests {
     XCTAssertLessThan(try XCTUnwrap(rank["a1"]), 5, "an x-like item near the top for a1")
     let odd = try write("odd-items.txt", "z1|group:z\n")
     assertFails(
-      try lightfm(["recommend", "--model", "items.lfm", "--new-items", odd]),
+      try lightfm(["rank-new-items", "--model", "items.lfm", "--features", odd]),
       ["odd-items.txt:1", "unknown item feature 'group:z'"])
   }
 
@@ -176,7 +185,7 @@ extension CLITests {
     ])
     XCTAssertEqual(run.status, 0, run.stderr)
     run = try lightfm([
-      "recommend", "--model", "kept.lfm", "--fold-in", held, "--min-rating", "4",
+      "recommend", "fold-in", "--model", "kept.lfm", "--interactions", held, "--min-rating", "4",
       "--format", "jsonl",
     ])
     XCTAssertEqual(run.status, 0, run.stderr)

@@ -1,0 +1,103 @@
+import ArgumentParser
+import Foundation
+import LightFMKit
+
+extension Recommend {
+  /// `lightfm recommend fold-in`: recommendations for users known only by their interactions,
+  /// folded into the model in memory.
+  struct FoldIn: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "fold-in",
+      abstract: "Fold in new users from their interactions and recommend for them.",
+      discussion: """
+        The users of --interactions (same format as fit's --train) are solved in closed form \
+        against the frozen item representations: nothing is retrained and the model file is \
+        not changed. They get recommendations by their own ids, the items of their own lines \
+        excluded (every line, whatever its rating). A user the model already knows has its \
+        embedding recomputed from the file; in a model with user features, a new user's row \
+        holds its own feature alone. Lines naming an item the model does not know are skipped \
+        with a note.
+        """)
+
+    @OptionGroup var model: ModelInput
+
+    @Option(
+      name: .long,
+      help: ArgumentHelp(
+        "The new users' interactions, in the same format as fit's --train.", valueName: "file"))
+    var interactions: String
+
+    @OptionGroup var ratings: RatingOptions
+
+    @OptionGroup var lists: RecommendationOutput
+
+    @OptionGroup var batches: BatchOptions
+
+    @OptionGroup var threads: ThreadOptions
+
+    func run() throws {
+      var loaded = try model.load()
+      let arrivals = try foldIn(into: &loaded)
+      try lists.stream(
+        loaded, users: arrivals.users, excluding: arrivals.exclusion,
+        batchSize: batches.batchSize, threads: threads.count)
+    }
+
+    /// Folds the users of `--interactions` into the loaded model (`LightFM.foldIn`).
+    ///
+    /// - Returns: the users in order of first appearance in the file, and a `users × items`
+    ///   matrix of every usable line of the file (whatever its rating) for exclusion.
+    /// - Throws: `LightFMError` for an unreadable file, bad lines (file and line), or a file
+    ///   with no usable line.
+    func foldIn(into loaded: inout LoadedModel) throws -> (users: [Int], exclusion: CSRMatrix) {
+      let path = interactions
+      let input = try InteractionInput(path: path)
+      let positives = try input.positives(minRating: ratings.minRating)
+      var dataset = loaded.dataset
+      let unknownItems = input.records.filter { !dataset.itemIDs.contains($0.item) }
+      if let first = unknownItems.first {
+        Console.note(
+          "recommend: \(unknownItems.count) line(s) of \(path) name an item the model does not "
+            + "know and are skipped (first at \(input.location(first)))")
+      }
+      var order = IDMapping()
+      for record in input.records where dataset.itemIDs.contains(record.item) {
+        order.insert(record.user)
+      }
+      guard order.count > 0 else {
+        throw LightFMError.invalidData(
+          "\(path): no line names an item the model knows, so there is nobody to fold in")
+      }
+      let known = order.ids.filter { dataset.userIDs.contains($0) }
+      if let first = known.first {
+        Console.note(
+          "recommend: \(known.count) user(s) of \(path) are already in the model (first "
+            + "'\(first)'); their embeddings are recomputed from the file")
+      }
+      let usersBefore = dataset.userIDs.count
+      try dataset.fitPartial(users: order.ids)
+      let users = order.ids.map { dataset.userIDs[$0]! }
+      let userFeatures = try extendedFeatures(
+        loaded.userFeatures, ids: dataset.userIDs, names: dataset.userFeatureNames,
+        from: usersBefore, label: "recommend", side: "user")
+
+      let kept = positives.filter { dataset.itemIDs.contains($0.item) }
+      let matrix = try interactionMatrix(kept, dataset: dataset).toCSR()
+      var model = loaded.model
+      try model.foldIn(
+        users: users, interactions: matrix, dataset: dataset, userFeatures: userFeatures,
+        itemFeatures: loaded.itemFeatures, options: FoldInOptions(numThreads: threads.count))
+      let every = input.records.filter { dataset.itemIDs.contains($0.item) }
+      let exclusion = try interactionMatrix(every, dataset: dataset).toCSR()
+      loaded = LoadedModel(
+        saved: SavedModel(
+          model: model, dataset: dataset, userFeatures: userFeatures,
+          itemFeatures: loaded.itemFeatures),
+        dataset: dataset, path: loaded.path)
+      Console.note(
+        "recommend: folded in \(users.count) user(s) from \(kept.count) positive line(s) of "
+          + path)
+      return (users, exclusion)
+    }
+  }
+}
