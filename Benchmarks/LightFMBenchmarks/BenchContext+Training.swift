@@ -35,7 +35,7 @@ extension BenchContext {
     let set = try workloads.synthetic(harness)
     let c = set.data.configuration
     // Above 2M interactions, every loss trains on a ~1M-interaction set of the same users ×
-    // items (LightFM's reference point in DESIGN.md §6) and WARP alone on the full set on 2
+    // items (LightFM's reference point, ARCHITECTURE.md §3.10) and WARP alone on the full set on 2
     // threads: six epochs per case of 8M positives for every loss would take most of an hour.
     if c.interactions > 2_000_000 {
       var smaller = c

@@ -9,7 +9,7 @@ extension LightFM {
   /// state at its start) and re-seeds the training generator from `randomState`, then runs
   /// `epochs` epochs as `fitPartial`. Each epoch shuffles the stored entries and visits them
   /// once, updating the parameters by per-example SGD with the model's loss and learning
-  /// schedule (DESIGN.md §3; Kula 2015).
+  /// schedule (ARCHITECTURE.md §3; Kula 2015).
   ///
   /// - Parameters:
   ///   - interactions: users × items; a value > 0 is a positive, ≤ 0 a negative (logistic
@@ -159,7 +159,7 @@ extension LightFM {
       model: self, parameters: initial, interactions: interactions, weights: weights,
       userFeatures: userMatrix, itemFeatures: itemMatrix, threads: numThreads)
     let trainingStart = ContinuousClock.now
-    // OpenBLAS is pinned to 1 thread while the Hogwild workers run (DESIGN §2), and restored
+    // OpenBLAS is pinned to 1 thread while the Hogwild workers run (ARCHITECTURE.md §2), and restored
     // between epochs, so a progress callback that evaluates (GEMM scoring) runs at full speed.
     for epoch in 1...max(epochs, 1) where epochs > 0 {
       let epochStart = ContinuousClock.now

@@ -3,7 +3,7 @@ import Dispatch
 /// A uniformly random permutation of an epoch's examples, built cache-friendly and in parallel.
 ///
 /// Fisher–Yates over millions of 16-byte examples is one cache miss per swap and serial: about
-/// 2 s for 10 M examples on our machine, a large serial share of a Hogwild epoch. Instead
+/// 2 s for 10 M examples on a 2-core AMD EPYC, a large serial share of a Hogwild epoch. Instead
 /// (Sanders 1998, "Random permutations on distributed, external and hierarchical memory"):
 ///
 /// ```

@@ -6,7 +6,7 @@ import Dispatch
 /// On the synthetic 100K × 50K set (d = 32) a call copies ~58 MB of parameters and optimiser
 /// state in and out, and every epoch scans ~19 MB for non-finite values: tens of milliseconds
 /// that one thread would spend while the others wait. Each span is contiguous, so the copies
-/// stay sequential streams; one thread runs them all in order, as before.
+/// stay sequential streams; with one thread they run in order on the caller.
 enum ParallelSpans {
   /// Spans shorter than this run on the calling thread alone (a thread wake-up costs more).
   static let minimumSpan = 1 << 16

@@ -8,13 +8,13 @@ import Synchronization
 /// With T > 1 threads the users are cut into T contiguous ranges holding about as many
 /// examples each, and worker t trains the examples of range t, in the epoch's random order,
 /// before it helps the others finish theirs. Two workers then rarely write the same user's
-/// row, bias or optimiser state, nor the cache lines around them: on MovieLens 100K those
-/// lines move between the cores on nearly every example when the workers split one shuffled
-/// order (as LightFM's do): each example cost 40–100% more on 2 threads than on one, against
-/// about 10% with the ranges on our 2-core host, up to 90% while its cross-core transfers are
-/// slow (the items stay shared).
-/// The items are shared as before. Each range is still visited in a uniformly random order
-/// (`EpochShuffle` partitions), so every example is trained once per epoch, as with one thread.
+/// row, bias or optimiser state, nor the cache lines around them. When the workers split one
+/// shuffled order instead (as LightFM's do), those lines move between the cores on nearly
+/// every example: on MovieLens 100K with 2 threads each example costs 40–100% more than on
+/// one, against about 10% with the ranges (up to 90% on a host whose cross-core transfers are
+/// slow, since the item rows stay shared). Each range is still visited in a uniformly random
+/// order (`EpochShuffle` partitions), so every example is trained once per epoch, as with one
+/// thread (ARCHITECTURE.md §2).
 ///
 /// One `Trainer` lives for one `fit`/`fitPartial` call. It copies the model's parameters and the
 /// feature matrices into buffers it owns (`TrainingBuffers.swift`), trains those, and hands the
