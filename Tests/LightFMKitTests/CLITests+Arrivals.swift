@@ -19,8 +19,8 @@ extension CLITests {
       "new.csv",
       "user,item,rating\nn1,x1,5\nn1,x2,4\nn1,y3,2\nn2,y1,5\nn2,y2,5\nn2,zz,5\n")
     run = try lightfm([
-      "recommend", "fold-in", "--model", "small.lfm", "--interactions", arrivals, "--min-rating", "4",
-      "--top", "3", "--threads", "1",
+      "recommend", "fold-in", "--model", "small.lfm", "--interactions", arrivals,
+      "--min-rating", "4", "--top", "3", "--threads", "1",
     ])
     XCTAssertEqual(run.status, 0, run.stderr)
     XCTAssertTrue(run.stderr.contains("1 line(s)"), run.stderr)
@@ -79,7 +79,9 @@ extension CLITests {
     ])
     XCTAssertEqual(run.status, 0, run.stderr)
     XCTAssertTrue(run.stderr.contains("2 new user(s) are represented"), run.stderr)
-    let folded = run.stdout.split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
+    let folded = run.stdout.split(separator: "\n").map {
+      $0.split(separator: ",").map(String.init)
+    }
     XCTAssertEqual(folded.count, 5, run.stdout)
     for line in folded.dropFirst() {
       XCTAssertEqual(line[2].first, line[0] == "n1" ? "x" : "y", run.stdout)
