@@ -8,11 +8,9 @@ import _LightFMTestSupport
 /// users and items the model has never seen.
 extension CLITests {
   func testRecommendFoldsInNewUsersFromAFile() throws {
-    let train = try smallTrainingFile()
-    var run = try lightfm([
-      "fit", "--train", train, "--min-rating", "4", "--loss", "warp", "--epochs", "30",
-      "--components", "8", "--seed", "1", "--threads", "1", "--model", "small.lfm",
-    ])
+    var run = try fitSmallModel(
+      "small.lfm", ["--loss", "warp", "--epochs", "30", "--components", "8"]
+    ).run
     XCTAssertEqual(run.status, 0, run.stderr)
     // n1 likes x's, n2 likes y's; n1's rating-2 line and the unknown item are not positives.
     let arrivals = try write(
@@ -47,9 +45,7 @@ extension CLITests {
       ["Unknown option '--users'"])
     let nothing = try write("nothing.csv", "n3,unknown-item\n")
     assertFails(
-      try lightfm([
-        "recommend", "fold-in", "--model", "small.lfm", "--interactions", nothing,
-      ]),
+      try lightfm(["recommend", "fold-in", "--model", "small.lfm", "--interactions", nothing]),
       ["nothing.csv", "nobody to fold in"])
   }
 
@@ -88,9 +84,7 @@ extension CLITests {
     }
     let unknown = try write("odd.txt", "n1|group:a\nn3|group:c\n")
     assertFails(
-      try lightfm([
-        "recommend", "new-users", "--model", "groups.lfm", "--features", unknown,
-      ]),
+      try lightfm(["recommend", "new-users", "--model", "groups.lfm", "--features", unknown]),
       ["odd.txt:2", "unknown user feature 'group:c'"])
   }
 
@@ -115,11 +109,7 @@ extension CLITests {
   }
 
   func testFitResumeGrowsTheModelAndKeepsTraining() throws {
-    let train = try smallTrainingFile()
-    var run = try lightfm([
-      "fit", "--train", train, "--min-rating", "4", "--epochs", "20", "--components", "8",
-      "--seed", "1", "--threads", "1", "--model", "small.lfm",
-    ])
+    var run = try fitSmallModel("small.lfm", ["--epochs", "20", "--components", "8"]).run
     XCTAssertEqual(run.status, 0, run.stderr)
     // A new user who likes x's, and a new item x6 liked by the a's.
     let more = try write(
@@ -151,11 +141,9 @@ extension CLITests {
   /// `fit --resume` trains through the same path as `fit`, so a WARP-kOS model meets a weight
   /// column with the same refusal instead of silently dropping the weights.
   func testFitResumeRefusesSampleWeightsWithWarpKOSAsFitDoes() throws {
-    let train = try smallTrainingFile()
-    var run = try lightfm([
-      "fit", "--train", train, "--min-rating", "4", "--loss", "warp-kos", "--epochs", "2",
-      "--components", "4", "--seed", "1", "--threads", "1", "--model", "kos.lfm",
-    ])
+    var run = try fitSmallModel(
+      "kos.lfm", ["--loss", "warp-kos", "--epochs", "2", "--components", "4"]
+    ).run
     XCTAssertEqual(run.status, 0, run.stderr)
     let weighted = try write("weighted.csv", "a1,x1,2\nb1,y1,3\nn1,x2,0.5\n")
     run = try lightfm([

@@ -117,19 +117,24 @@ final class CLITests: XCTestCase {
     return try write("train.csv", lines.joined(separator: "\n") + "\n")
   }
 
-  /// `lightfm fit` on `smallTrainingFile()` with the item features group:x and group:y
-  /// (d = 8, 30 epochs, seed 1, one thread), written to `model`; returns the training file and
-  /// the run.
-  func fitSmallModelWithItemGroups(_ model: String) throws -> (train: String, run: Run) {
+  /// `lightfm fit` on `smallTrainingFile()`, ratings >= 4 as positives, seed 1, one thread,
+  /// with `options` added, written to `model`; returns the training file and the run.
+  func fitSmallModel(_ model: String, _ options: [String]) throws -> (train: String, run: Run) {
     let train = try smallTrainingFile()
+    let run = try lightfm(
+      [
+        "fit", "--train", train, "--min-rating", "4", "--seed", "1", "--threads", "1",
+        "--model", model,
+      ] + options)
+    return (train, run)
+  }
+
+  /// `fitSmallModel` with the item features group:x and group:y (d = 8, 30 epochs).
+  func fitSmallModelWithItemGroups(_ model: String) throws -> (train: String, run: Run) {
     let features = try write(
       "items.txt", (1...5).map { "x\($0)|group:x\ny\($0)|group:y" }.joined(separator: "\n"))
-    let run = try lightfm([
-      "fit", "--train", train, "--item-features", features, "--min-rating", "4",
-      "--epochs", "30", "--components", "8", "--seed", "1", "--threads", "1",
-      "--model", model,
-    ])
-    return (train, run)
+    return try fitSmallModel(
+      model, ["--item-features", features, "--epochs", "30", "--components", "8"])
   }
 
   // MARK: - Help
