@@ -5,8 +5,9 @@ extension ModelParameters {
   /// `itemFeatureCount` item features; every existing value is kept, bit for bit.
   ///
   /// New rows start as at the first `fit`: embeddings uniform in [−0.5/d, 0.5/d), biases 0,
-  /// Adagrad's accumulators 1, Adadelta's 0 (ARCHITECTURE.md §3.2). Rows are appended, so the index of
-  /// every existing feature is unchanged, which is how `Dataset.fitPartial` numbers new features.
+  /// Adagrad's accumulators 1, Adadelta's 0 (ARCHITECTURE.md §3.2). Rows are appended, so the
+  /// index of every existing feature is unchanged, which is how `Dataset.fitPartial` numbers new
+  /// features.
   ///
   /// - Complexity: O((new features)·d) plus the copy of each array when it must reallocate.
   mutating func grow(
