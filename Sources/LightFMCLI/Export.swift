@@ -114,24 +114,20 @@ struct Export: ParsableCommand {
       try array.write(to: directory.appendingPathComponent("\(name).npy"))
     }
     let d = model.noComponents
-    let users = try model.userRepresentations(features: loaded.userFeatures)
-    let items = try model.itemRepresentations(features: loaded.itemFeatures)
-    let representations: [(String, [Float], Int)] = [
-      ("user", users.embeddings, users.biases.count),
-      ("item", items.embeddings, items.biases.count),
-    ]
-    for (side, embeddings, rows) in representations {
-      try NumpyArray(embeddings, shape: [rows, d]).write(
+    for side in Side.allCases {
+      let representations =
+        side == .user
+        ? try model.userRepresentations(features: loaded.userFeatures)
+        : try model.itemRepresentations(features: loaded.itemFeatures)
+      let rows = representations.biases.count
+      try NumpyArray(representations.embeddings, shape: [rows, d]).write(
         to: directory.appendingPathComponent("\(side)_representations.npy"))
+      try NumpyArray(representations.biases).write(
+        to: directory.appendingPathComponent("\(side)_representation_biases.npy"))
     }
-    try NumpyArray(users.biases).write(
-      to: directory.appendingPathComponent("user_representation_biases.npy"))
-    try NumpyArray(items.biases).write(
-      to: directory.appendingPathComponent("item_representation_biases.npy"))
-    let lists: [(String, IDMapping)] = [
-      ("user_ids", dataset.userIDs), ("item_ids", dataset.itemIDs),
-      ("user_features", dataset.userFeatureNames), ("item_features", dataset.itemFeatureNames),
-    ]
+    let lists = Side.allCases.flatMap { side in
+      [("\(side)_ids", dataset.ids(side)), ("\(side)_features", dataset.featureNames(side))]
+    }
     for (name, mapping) in lists {
       let text = mapping.ids.map { $0 + "\n" }.joined()
       try AtomicFileWriter.write(

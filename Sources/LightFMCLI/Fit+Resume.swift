@@ -32,10 +32,10 @@ extension Fit {
         + "\(dataset.itemIDs.count - itemsBefore) new item(s), \(positives.count) positives")
     let userFeatures = try extendedFeatures(
       loaded.userFeatures, ids: dataset.userIDs, names: dataset.userFeatureNames,
-      from: usersBefore, label: "fit", side: "user")
+      from: usersBefore, label: "fit", side: .user)
     let itemFeatures = try extendedFeatures(
       loaded.itemFeatures, ids: dataset.itemIDs, names: dataset.itemFeatureNames,
-      from: itemsBefore, label: "fit", side: "item")
+      from: itemsBefore, label: "fit", side: .item)
     let (interactions, weights) = try dataset.buildInteractions(
       positives.lazy.map { ($0.user, $0.item, $0.value ?? 1) })
     var estimator = loaded.model

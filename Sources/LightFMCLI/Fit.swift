@@ -217,7 +217,7 @@ struct TrainingData {
     let interactions = try weights.withValues([Float](repeating: 1, count: weights.nnz))
     return TrainingData(
       dataset: dataset, interactions: interactions, weights: weights,
-      userFeatures: try userInput?.matrix(side: "user", dataset: dataset),
-      itemFeatures: try itemInput?.matrix(side: "item", dataset: dataset))
+      userFeatures: try userInput?.matrix(side: .user, dataset: dataset),
+      itemFeatures: try itemInput?.matrix(side: .item, dataset: dataset))
   }
 }

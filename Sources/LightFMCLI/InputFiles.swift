@@ -163,18 +163,20 @@ enum FeatureInput {
   ///
   /// Text rows are built with the dataset (identity features first, rows normalised to sum to 1,
   /// as LightFM's `Dataset`). A matrix is used as given, its row r placed at the id `r`.
-  func matrix(side: String, dataset: Dataset) throws -> CSRMatrix {
+  func matrix(side: Side, dataset: Dataset) throws -> CSRMatrix {
     switch self {
     case .text(let file):
       let rows = file.records.map { r in (r.id, r.features.map { ($0.name, $0.weight) }) }
       do {
-        return side == "user"
-          ? try dataset.buildUserFeatures(rows) : try dataset.buildItemFeatures(rows)
+        switch side {
+        case .user: return try dataset.buildUserFeatures(rows)
+        case .item: return try dataset.buildItemFeatures(rows)
+        }
       } catch let error as LightFMError {
         throw LightFMError(error.kind, "\(file.path): \(error.message)")
       }
     case .matrix(let m, let path):
-      let ids = side == "user" ? dataset.userIDs : dataset.itemIDs
+      let ids = dataset.ids(side)
       var rowOf = [Int32](repeating: -1, count: m.shape.rows)
       for (id, index) in ids {
         guard let r = Int(id), r >= 0, r < m.shape.rows else {
@@ -199,6 +201,26 @@ enum FeatureInput {
         rows: ids.count, columns: m.shape.columns, rowIndices: rows, columnIndices: columns,
         values: values)
       return coo.toCSR()
+    }
+  }
+}
+
+// MARK: - Sides
+
+extension Dataset {
+  /// The user or item ids, by side.
+  func ids(_ side: Side) -> IDMapping {
+    switch side {
+    case .user: userIDs
+    case .item: itemIDs
+    }
+  }
+
+  /// The user or item feature names, by side.
+  func featureNames(_ side: Side) -> IDMapping {
+    switch side {
+    case .user: userFeatureNames
+    case .item: itemFeatureNames
     }
   }
 }
@@ -229,15 +251,15 @@ func readNames(_ path: String?) throws -> [String: String] {
 /// - Throws: `LightFMError` naming the file and line of a feature the model never saw, or a
 ///   file that is not text.
 func coldStartRows(
-  _ path: String, dataset: Dataset, side: String, label: String
+  _ path: String, dataset: Dataset, side: Side, label: String
 ) throws -> (ids: [String], rows: CSRMatrix) {
   guard case .text(let file) = try FeatureInput(path: path) else {
     throw LightFMError.invalidData(
       "\(path): new \(side)s are read from a text feature file (id<sep>feature[:weight]...), "
         + "not a matrix")
   }
-  let names = side == "user" ? dataset.userFeatureNames : dataset.itemFeatureNames
-  let known = side == "user" ? dataset.userIDs : dataset.itemIDs
+  let names = dataset.featureNames(side)
+  let known = dataset.ids(side)
   var ids: [String] = []
   var features: [[(String, Float)]] = []
   var lines: [Int] = []
@@ -271,9 +293,10 @@ func coldStartRows(
         + "'\(first)'); they are scored from the file's features alone")
   }
   do {
-    return side == "user"
-      ? (ids, try dataset.coldStartUserFeatures(features))
-      : (ids, try dataset.coldStartItemFeatures(features))
+    switch side {
+    case .user: return (ids, try dataset.coldStartUserFeatures(features))
+    case .item: return (ids, try dataset.coldStartItemFeatures(features))
+    }
   } catch let error as LightFMError {
     throw LightFMError(error.kind, "\(path): \(error.message)")
   }
@@ -284,7 +307,7 @@ func coldStartRows(
 /// features) stays `nil`.
 func extendedFeatures(
   _ existing: CSRMatrix?, ids: IDMapping, names: IDMapping, from: Int, label: String,
-  side: String
+  side: Side
 ) throws -> CSRMatrix? {
   guard let existing else { return nil }
   let coo = COOMatrix(existing)

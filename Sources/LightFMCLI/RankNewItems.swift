@@ -41,7 +41,7 @@ struct RankNewItems: ParsableCommand {
     let loaded = try model.load()
     let dataset = loaded.dataset
     let (ids, rows) = try coldStartRows(
-      features, dataset: dataset, side: "item", label: "rank-new-items")
+      features, dataset: dataset, side: .item, label: "rank-new-items")
     let queries =
       try selection.userIndices(dataset: dataset) ?? Array(0..<dataset.userIDs.count)
     let exclusion = try selection.exclusionMatrix(dataset: dataset, label: "rank-new-items")

@@ -79,7 +79,7 @@ extension Recommend {
       let users = order.ids.map { dataset.userIDs[$0]! }
       let userFeatures = try extendedFeatures(
         loaded.userFeatures, ids: dataset.userIDs, names: dataset.userFeatureNames,
-        from: usersBefore, label: "recommend", side: "user")
+        from: usersBefore, label: "recommend", side: .user)
 
       let kept = positives.filter { dataset.itemIDs.contains($0.item) }
       let matrix = try interactionMatrix(kept, dataset: dataset).toCSR()

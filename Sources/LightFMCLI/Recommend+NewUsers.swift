@@ -32,7 +32,7 @@ extension Recommend {
     func run() throws {
       let loaded = try model.load()
       let (ids, rows) = try coldStartRows(
-        features, dataset: loaded.dataset, side: "user", label: "recommend")
+        features, dataset: loaded.dataset, side: .user, label: "recommend")
       try lists.write(
         ids: ids, dataset: loaded.dataset, batchSize: ids.count, label: "recommend"
       ) { _ in

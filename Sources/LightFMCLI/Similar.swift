@@ -34,14 +34,15 @@ struct Similar: ParsableCommand {
   func run() throws {
     let loaded = try model.load()
     let dataset = loaded.dataset
-    let isItem = item != nil
+    let side: Side = item != nil ? .item : .user
+    let isItem = side == .item
     let id = item ?? user ?? ""
-    let ids = isItem ? dataset.itemIDs : dataset.userIDs
+    let ids = dataset.ids(side)
     guard let index = ids[id] else {
       throw LightFMError(
         .unknownID,
-        "unknown \(isItem ? "item" : "user") id '\(id)': the model has \(ids.count) "
-          + "\(isItem ? "items" : "users") (for example '\(ids.id(at: 0))')")
+        "unknown \(side) id '\(id)': the model has \(ids.count) \(side)s (for example "
+          + "'\(ids.id(at: 0))')")
     }
     let list =
       isItem
@@ -49,8 +50,8 @@ struct Similar: ParsableCommand {
       : try loaded.model.similarUsers(to: index, k: top, userFeatures: loaded.userFeatures)
     let names = isItem ? try readNames(output.itemNames) : nil
     var writer = ListWriter(
-      format: output.format, names: names, queryKey: isItem ? "item" : "user")
-    writer.itemKey = isItem ? "similar_item" : "similar_user"
+      format: output.format, names: names, queryKey: side.rawValue)
+    writer.itemKey = "similar_\(side)"
     writer.scoreKey = "similarity"
     let sink = try OutputSink(path: nil)
     try sink.write(writer.header)
