@@ -126,4 +126,22 @@ final class ColdStartTests: XCTestCase {
     XCTAssertEqual(ranks[0][1], 0)
     XCTAssertGreaterThanOrEqual(ranks[0][2], perCluster, "after the liked cluster")
   }
+
+  /// `excluding` may have fewer rows than there are users: the missing rows exclude nothing.
+  func testNewItemRanksAcceptShortExclusion() throws {
+    let (dataset, model, userFeatures, itemFeatures) = try planted()
+    let newItems = try dataset.coldStartItemFeatures([["genre:1"]])
+    let short = try CSRMatrix(
+      COOMatrix(rows: 2, columns: 40, rowIndices: [1, 1], columnIndices: [10, 11], values: [1, 1]))
+    let full = try CSRMatrix(
+      COOMatrix(rows: 8, columns: 40, rowIndices: [1, 1], columnIndices: [10, 11], values: [1, 1]))
+    let users = [1, 5, 0, 7]
+    let got = try model.newItemRanks(
+      features: newItems, users: users, excluding: short, userFeatures: userFeatures,
+      itemFeatures: itemFeatures)
+    let expected = try model.newItemRanks(
+      features: newItems, users: users, excluding: full, userFeatures: userFeatures,
+      itemFeatures: itemFeatures)
+    XCTAssertEqual(got, expected)
+  }
 }

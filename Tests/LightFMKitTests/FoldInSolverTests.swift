@@ -155,4 +155,35 @@ final class FoldInSolverTests: XCTestCase {
       XCTAssertTrue(top.allSatisfy { $0 / perCluster == u }, "user \(u): \(Array(top))")
     }
   }
+
+  /// Refinement's WARP counts every draw, the user's own items included, as training does:
+  /// n in L = ln(⌊(N − 1)/n⌋) is the number of draws up to the violator. Here the user knows
+  /// 1,000 of 1,001 items and the only other item always violates, so the draws before it
+  /// are nearly all known items: counting only unknown draws would give n = 1 every time.
+  func testRefinementCountsKnownDrawsAsTrainingDoes() throws {
+    let n = 1001
+    var biases = [Float](repeating: 0, count: n)
+    var embeddings = [Float](repeating: 0, count: n)
+    biases[n - 1] = 100
+    embeddings[n - 1] = 1
+    let solver = FoldInSolver(itemBiases: biases, itemEmbeddings: embeddings, noComponents: 1)
+    // Item 0 is the one positive; items 1...999 are known non-positives.
+    let row = try CSRMatrix(
+      rows: 1, columns: n, rowPointers: [0, n - 1], columnIndices: (0..<Int32(n - 1)).map { $0 },
+      values: [1] + [Float](repeating: -1, count: n - 2))
+    var refinement = FoldInRefinement(
+      model: LightFM(noComponents: 1, loss: .warp, maxSampled: 100_000, randomState: 9),
+      epochs: 1)
+    refinement.learningRate = 1
+    for seed in 0..<UInt64(8) {
+      refinement.seed = seed
+      var p: [Float] = [0]
+      solver.refine(&p, interactions: row, refinement: refinement, threads: 1)
+      // One update: p = −lr·L·(q_j − q_i) with q_j − q_i = 1, so L = −p.
+      let loss = -p[0]
+      XCTAssertLessThan(loss, log(Float(n - 1)) - 1e-3, "seed \(seed): n counted only 1 draw")
+      let draws = (1...100_000).first { abs(log(Float(max(1, (n - 1) / $0))) - loss) < 1e-5 }
+      XCTAssertNotNil(draws, "seed \(seed): L = \(loss) is not ln(⌊1000/n⌋)")
+    }
+  }
 }
