@@ -83,8 +83,8 @@ final class ConcurrentCallerTests: XCTestCase {
   /// `workerBatch` examples), with mid-run divisions: the side ends divided by the product of
   /// every factor exactly once, as on one thread.
   func testLazyL2AdvanceIsRaceFreeAcrossWorkers() {
-    let (workers, steps) = (4, 50_000)
-    let factor = 1.0005  // 200,000 steps: e^100 ≈ 2.7e43, seven divisions at 1e6
+    let (workers, steps) = (4, 500_000)
+    let factor = 1.00005  // 2,000,000 steps: e^100 ≈ 2.7e43, seven divisions at 1e6
     let start: Float = 1e30
     let user = SideStorage(value: start)
     let item = SideStorage(value: start)
@@ -105,6 +105,34 @@ final class ConcurrentCallerTests: XCTestCase {
     let got = Double(users.embeddings.base.pointee)
     XCTAssertEqual(got / expected, 1, accuracy: 1e-5, "got \(got), expected \(expected)")
     XCTAssertEqual(items.embeddings.base.pointee, start)
+  }
+
+  /// A worker that folds its factors into the scales while another worker divides the sides
+  /// out (holding the lock) waits for the division: a product that landed during it would be
+  /// divided out a second time later.
+  func testLazyL2AdvanceWaitsForADivisionInProgress() {
+    let user = SideStorage(value: 1)
+    let item = SideStorage(value: 1)
+    defer {
+      user.release()
+      item.release()
+    }
+    let lock = NSLock()
+    let (users, items) = (user.side, item.side)
+    let done = DispatchSemaphore(value: 0)
+    lock.lock()  // as `divideOut` under the lock, mid-epoch
+    DispatchQueue.global().async {
+      LazyL2.advance(
+        users: users, items: items, userFactor: 2, itemFactor: 3, d: 1, lock: lock)
+      done.signal()
+    }
+    let early = done.wait(timeout: .now() + 0.3)
+    XCTAssertEqual(early, .timedOut, "advanced during a division")
+    XCTAssertEqual(users.scale.base.pointee, 1)
+    lock.unlock()
+    if early == .timedOut { done.wait() }
+    XCTAssertEqual(users.scale.base.pointee, 2)
+    XCTAssertEqual(items.scale.base.pointee, 3)
   }
 }
 
