@@ -86,18 +86,14 @@ final class ConcurrentCallerTests: XCTestCase {
     let (workers, steps) = (4, 500_000)
     let factor = 1.00005  // 2,000,000 steps: e^100 ≈ 2.7e43, seven divisions at 1e6
     let start: Float = 1e30
-    let user = SideStorage(value: start)
-    let item = SideStorage(value: start)
-    defer {
-      user.release()
-      item.release()
-    }
+    let (user, item) = (side(start), side(start))
     let lock = NSLock()
-    let (users, items) = (user.side, item.side)
+    let (users, items) = (user.view(alpha: 1), item.view(alpha: 1))
     DispatchQueue.concurrentPerform(iterations: workers) { _ in
       for _ in 0..<steps {
         LazyL2.advance(
-          users: users, items: items, userFactor: factor, itemFactor: 1, d: 1, lock: lock)
+          users: users, items: items, userFactor: factor, itemFactor: 1, d: 1, lock: lock,
+          concurrent: true)
       }
     }
     LazyL2.divideOut(users, d: 1)
@@ -105,25 +101,22 @@ final class ConcurrentCallerTests: XCTestCase {
     let got = Double(users.embeddings.base.pointee)
     XCTAssertEqual(got / expected, 1, accuracy: 1e-5, "got \(got), expected \(expected)")
     XCTAssertEqual(items.embeddings.base.pointee, start)
+    withExtendedLifetime((user, item)) {}
   }
 
   /// A worker that folds its factors into the scales while another worker divides the sides
   /// out (holding the lock) waits for the division: a product that landed during it would be
   /// divided out a second time later.
   func testLazyL2AdvanceWaitsForADivisionInProgress() {
-    let user = SideStorage(value: 1)
-    let item = SideStorage(value: 1)
-    defer {
-      user.release()
-      item.release()
-    }
+    let (user, item) = (side(1), side(1))
     let lock = NSLock()
-    let (users, items) = (user.side, item.side)
+    let (users, items) = (user.view(alpha: 1), item.view(alpha: 1))
     let done = DispatchSemaphore(value: 0)
     lock.lock()  // as `divideOut` under the lock, mid-epoch
     DispatchQueue.global().async {
       LazyL2.advance(
-        users: users, items: items, userFactor: 2, itemFactor: 3, d: 1, lock: lock)
+        users: users, items: items, userFactor: 2, itemFactor: 3, d: 1, lock: lock,
+        concurrent: true)
       done.signal()
     }
     let early = done.wait(timeout: .now() + 0.3)
@@ -133,6 +126,7 @@ final class ConcurrentCallerTests: XCTestCase {
     if early == .timedOut { done.wait() }
     XCTAssertEqual(users.scale.base.pointee, 2)
     XCTAssertEqual(items.scale.base.pointee, 3)
+    withExtendedLifetime((user, item)) {}
   }
 }
 
@@ -144,30 +138,9 @@ private final class Atomics: @unchecked Sendable {
   var values: [Int] { lock.withLock { recorded } }
 }
 
-/// One parameter side of one feature and one component, for the lazy L2 test.
-private struct SideStorage {
-  let floats = UnsafeMutablePointer<Float>.allocate(capacity: 6)
-  let scale = UnsafeMutablePointer<Double>.allocate(capacity: 1)
-
-  init(value: Float) {
-    floats.initialize(repeating: 0, count: 6)
-    floats[0] = value
-    floats[1] = value
-    scale.initialize(to: 1)
-  }
-
-  var side: ParameterSide {
-    ParameterSide(
-      embeddings: SharedMutablePointer(floats), biases: SharedMutablePointer(floats + 1),
-      embeddingGradients: SharedMutablePointer(floats + 2),
-      embeddingMomentum: SharedMutablePointer(floats + 3),
-      biasGradients: SharedMutablePointer(floats + 4),
-      biasMomentum: SharedMutablePointer(floats + 5), alpha: 1,
-      scale: SharedMutablePointer(scale), featureCount: 1)
-  }
-
-  func release() {
-    floats.deallocate()
-    scale.deallocate()
-  }
+/// One parameter side of one feature and one component, for the lazy L2 tests.
+private func side(_ value: Float) -> ParameterSideBuffers {
+  ParameterSideBuffers(
+    embeddings: [value], biases: [value], embeddingGradients: [1], embeddingMomentum: [0],
+    biasGradients: [1], biasMomentum: [0])
 }

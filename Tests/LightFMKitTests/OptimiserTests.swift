@@ -65,7 +65,8 @@ final class OptimiserTests: XCTestCase {
     // Eight updates with step sizes summing to 0.8: η̄ = 0.1.
     LazyL2.advance(
       users: u, items: i, userFactor: LazyL2.factor(alpha: 0.5, rateSum: 0.8, updates: 8),
-      itemFactor: LazyL2.factor(alpha: 0, rateSum: 0.8, updates: 8), d: d, lock: lock)
+      itemFactor: LazyL2.factor(alpha: 0, rateSum: 0.8, updates: 8), d: d, lock: lock,
+      concurrent: false)
     XCTAssertEqual(u.scale.base.pointee, 1.05, accuracy: 1e-9)
     XCTAssertEqual(i.scale.base.pointee, 1, "α = 0 leaves the scale at exactly 1")
     LazyL2.divideOut(u, d: d)
@@ -77,7 +78,7 @@ final class OptimiserTests: XCTestCase {
     let before = users[.embeddings].array
     LazyL2.advance(
       users: u, items: i, userFactor: LazyL2.factor(alpha: 2e7, rateSum: 0.1, updates: 1),
-      itemFactor: 1, d: d, lock: lock)
+      itemFactor: 1, d: d, lock: lock, concurrent: true)
     XCTAssertEqual(u.scale.base.pointee, 1)
     for (a, b) in zip(users[.embeddings].array, before) {
       XCTAssertEqual(Double(a), Double(b) / (1 + 2e6), accuracy: 1e-12)

@@ -13,14 +13,14 @@ import Foundation
 /// end of the epoch:             θ ← θ / S for every parameter of the side, then S ← 1
 /// ```
 ///
-/// The division also happens mid-epoch, under a lock, once a scale passes `maxScale`, so S
-/// never overflows. With more than one Hogwild worker, each worker multiplies its examples'
-/// factors together and folds them into the shared scales every `workerBatch` examples (and at
+/// The division also happens mid-epoch once a scale passes `maxScale`, so S never overflows.
+/// With more than one Hogwild worker, each worker multiplies its examples' factors together
+/// and folds them into the shared scales, under a lock, every `workerBatch` examples (and at
 /// the end of each stretch it trains): written after every example, the scales' cache line
 /// would move between the cores on every example. Reads then lag by at most that many
 /// examples' decay per worker, well below the Hogwild races themselves. One thread folds
-/// every example, exactly as LightFM. Between epochs S = 1, so the stored arrays are the model. With α = 0 the
-/// scale stays exactly 1 and nothing here runs.
+/// every example without a lock, exactly as LightFM. Between epochs S = 1, so the stored
+/// arrays are the model. With α = 0 the scale stays exactly 1 and nothing here runs.
 ///
 /// This follows LightFM's `_lightfm_fast` step for step, so a tuned `itemAlpha`/`userAlpha`
 /// means the same here. LightFM multiplies by S in training representations although the
@@ -45,21 +45,37 @@ enum LazyL2 {
   /// Multiplies the sides' scales by `userFactor` and `itemFactor`, and divides the sides out
   /// when a scale passes `maxScale`.
   ///
+  /// With `concurrent` (several workers), the whole read-multiply-write happens under `lock`,
+  /// the lock `divideOut` runs under: a product that landed after another worker's division
+  /// (on a scale it just reset to 1) would have the side divided by the old scale twice, and
+  /// two workers multiplying at once would lose one factor. The workers fold only every
+  /// `workerBatch` examples, so the lock is rarely contended. One worker takes no lock.
   /// - Complexity: O(1), or O(parameters) on the rare call that divides.
   @inline(__always)
   static func advance(
     users: ParameterSide, items: ParameterSide, userFactor: Double, itemFactor: Double, d: Int,
-    lock: NSLock
+    lock: NSLock, concurrent: Bool
+  ) {
+    if concurrent {
+      lock.lock()
+      defer { lock.unlock() }
+      multiply(users: users, items: items, userFactor, itemFactor, d: d)
+    } else {
+      multiply(users: users, items: items, userFactor, itemFactor, d: d)
+    }
+  }
+
+  /// The step of `advance`, for a caller that holds the lock or trains alone.
+  @inline(__always)
+  private static func multiply(
+    users: ParameterSide, items: ParameterSide, _ userFactor: Double, _ itemFactor: Double,
+    d: Int
   ) {
     users.scale.base.pointee *= userFactor
     items.scale.base.pointee *= itemFactor
     if users.scale.base.pointee > maxScale || items.scale.base.pointee > maxScale {
-      lock.lock()
-      defer { lock.unlock() }
-      if users.scale.base.pointee > maxScale || items.scale.base.pointee > maxScale {
-        divideOut(users, d: d)
-        divideOut(items, d: d)
-      }
+      divideOut(users, d: d)
+      divideOut(items, d: d)
     }
   }
 

@@ -42,7 +42,8 @@ struct TrainingContext: Sendable {
   let topCapacity: Int
   /// Whether either side has α > 0, so examples advance the lazy L2 scales (`LazyL2`).
   let lazyL2: Bool
-  /// Serialises the rare mid-epoch division of the sides by their scales.
+  /// Serialises several workers' folds into the lazy L2 scales and the rare mid-epoch
+  /// division of the sides by them (`LazyL2.advance`).
   let lazyL2Lock: NSLock
 }
 
@@ -63,7 +64,8 @@ struct TrainingKernel {
   private let topScores: UnsafeMutablePointer<Float>
   /// This worker's lazy L2 factors not yet folded into the shared scales (`LazyL2`).
   private let pending: UnsafeMutablePointer<PendingScales>
-  /// Examples per fold of `pending`: 1 on one thread, `LazyL2.workerBatch` on several.
+  /// Examples per fold of `pending`: 1 on one thread, `LazyL2.workerBatch` on several (which
+  /// then fold under the lock).
   private let scaleBatch: Int
 
   /// The most draws BPR makes to find a negative before skipping the example.
@@ -219,7 +221,8 @@ struct TrainingKernel {
     guard pending.pointee.examples > 0 else { return }
     LazyL2.advance(
       users: c.users, items: c.items, userFactor: pending.pointee.user,
-      itemFactor: pending.pointee.item, d: c.d, lock: c.lazyL2Lock)
+      itemFactor: pending.pointee.item, d: c.d, lock: c.lazyL2Lock,
+      concurrent: scaleBatch > 1)
     pending.pointee = PendingScales()
   }
 
