@@ -1,30 +1,49 @@
 import COpenBLAS
+import Synchronization
 
 /// The one place swift-lightfm calls C: CBLAS and LAPACKE from OpenBLAS.
 ///
 /// Every size is converted to the BLAS integer type with a checked conversion, and every pointer
 /// is a Swift unsafe pointer the caller keeps alive for the call. Callers decide the BLAS thread
-/// count explicitly with `BLAS.withThreads(_:_:)`.
+/// count explicitly with `BLAS.withThreads(_:_:)`, the only code that changes it.
 enum BLAS {
   // MARK: - Threads
 
   /// The number of threads OpenBLAS uses for one call.
   static var threads: Int { Int(openblas_get_num_threads()) }
 
-  /// Sets the OpenBLAS thread count for the whole process.
-  static func setThreads(_ n: Int) {
-    precondition(n >= 1, "BLAS thread count must be at least 1")
-    openblas_set_num_threads(Int32(clamping: n))
+  /// The callers inside `withThreads` and the count the first of them found.
+  private struct Pin {
+    var holders = 0
+    var saved = 0
   }
 
-  /// Runs `body` with OpenBLAS pinned to `n` threads, then restores the previous count.
+  private static let pin = Mutex(Pin())
+
+  /// Runs `body` with OpenBLAS pinned to `n` threads, and restores the count it found.
   ///
-  /// Training workers and parallel scoring workers pin BLAS to 1 so that the machine's cores are
-  /// not oversubscribed.
+  /// OpenBLAS's thread count is one setting for the whole process, and `LightFM` is `Sendable`:
+  /// concurrent calls each saving and restoring it would leave it at whatever one of them
+  /// found mid-way (often 1, halving every later BLAS call of the host program). So the pin is
+  /// counted: the first caller in saves the count and sets `n`, the last one out restores it.
+  /// A caller that arrives while others hold a pin runs at their count (the result does not
+  /// depend on it, only the speed). Training workers and parallel scoring workers pin BLAS to
+  /// 1 so that the machine's cores are not oversubscribed.
   static func withThreads<R>(_ n: Int, _ body: () throws -> R) rethrows -> R {
-    let previous = threads
-    setThreads(n)
-    defer { setThreads(previous) }
+    precondition(n >= 1, "BLAS thread count must be at least 1")
+    pin.withLock { pin in
+      if pin.holders == 0 {
+        pin.saved = threads
+        openblas_set_num_threads(Int32(clamping: n))
+      }
+      pin.holders += 1
+    }
+    defer {
+      pin.withLock { pin in
+        pin.holders -= 1
+        if pin.holders == 0 { openblas_set_num_threads(Int32(clamping: pin.saved)) }
+      }
+    }
     return try body()
   }
 
@@ -88,21 +107,6 @@ enum BLAS {
 
   // MARK: - LAPACK
 
-  /// Solves A·X = B for a symmetric positive-definite row-major `n × n` A (upper triangle read)
-  /// and `n × nrhs` B, overwriting B with X and A with its Cholesky factor.
-  ///
-  /// - Returns: LAPACK's `info`: 0 on success, > 0 when A is not positive definite.
-  static func solvePositiveDefinite(
-    n: Int, nrhs: Int,
-    a: UnsafeMutablePointer<Float>, lda: Int,
-    b: UnsafeMutablePointer<Float>, ldb: Int
-  ) -> Int {
-    let info = LAPACKE_sposv(
-      LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "U")),
-      Int32(int(n)), Int32(int(nrhs)), a, Int32(int(lda)), b, Int32(int(ldb)))
-    return Int(info)
-  }
-
   /// Solves A·x = b for one right-hand side and a symmetric positive-definite `n × n` A stored
   /// densely with its upper triangle filled in row-major order, without any copy.
   ///
@@ -121,26 +125,5 @@ enum BLAS {
     let info = LAPACKE_sposv_work(
       LAPACK_COL_MAJOR, Int8(UInt8(ascii: "L")), size, 1, a, size, b, size)
     return Int(info)
-  }
-
-  /// Cholesky factor of a symmetric positive-definite row-major `n × n` A, in place (upper).
-  ///
-  /// - Returns: LAPACK's `info`.
-  static func choleskyFactor(n: Int, a: UnsafeMutablePointer<Float>, lda: Int) -> Int {
-    Int(LAPACKE_spotrf(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "U")), Int32(int(n)), a, Int32(int(lda))))
-  }
-
-  /// Solves with a factor from `choleskyFactor`, overwriting the `n × nrhs` B.
-  ///
-  /// - Returns: LAPACK's `info`.
-  static func choleskySolve(
-    n: Int, nrhs: Int,
-    factor: UnsafePointer<Float>, lda: Int,
-    b: UnsafeMutablePointer<Float>, ldb: Int
-  ) -> Int {
-    Int(
-      LAPACKE_spotrs(
-        LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "U")), Int32(int(n)), Int32(int(nrhs)),
-        factor, Int32(int(lda)), b, Int32(int(ldb))))
   }
 }
