@@ -31,10 +31,12 @@ extension FoldInSolver {
   /// user's row alone, the items frozen, Adagrad on the user's d components.
   ///
   /// Per positive i of user u (shuffled each epoch), a negative j ∉ items(u) is drawn uniformly
-  /// (WARP: until s_uj > s_ui − 1, at most `maxSampled` scored; otherwise one draw), and
+  /// (WARP: until s_uj > s_ui − 1, at most `maxSampled` draws, the user's own items counted
+  /// and skipped as in training; otherwise redrawn until it is not the user's, at most
+  /// 10·`maxSampled` draws), and
   ///
   /// ```
-  /// WARP (Weston et al. 2011):  L = min(10, ln(max(1, ⌊(N − 1)/n⌋)))  on a violation after n
+  /// WARP (Weston et al. 2011):  L = min(10, ln(max(1, ⌊(N − 1)/n⌋)))  on a violation at draw n
   /// BPR (Rendle et al. 2009):   L = 1 − σ(s_ui − s_uj)     (`.logistic` too: no negatives here)
   /// g = L·(q_j − q_i);   p −= lr/√G ⊙ g;   G += g ⊙ g      (Adagrad, Duchi et al. 2011; G₀ = 1)
   /// p −= lr·userAlpha·p                                      (L2)
@@ -100,23 +102,26 @@ extension FoldInSolver {
             let positive = b[i] + SIMDKernels.dot(p, q + i * d, d)
             var loss: Float = 0
             var negative = -1
-            var sampled = 0
-            var draws = 0
-            while sampled < (warp ? r.maxSampled : 1) && draws < 10 * r.maxSampled {
-              draws += 1
-              let j = rng.below(n)
-              if interactions.contains(row: u, column: j) { continue }
-              sampled += 1
-              let score = b[j] + SIMDKernels.dot(p, q + j * d, d)
-              if warp {
-                if score > positive - 1 {
+            if warp {
+              // As training's WARP: every draw counts, the user's own items included.
+              var sampled = 0
+              while sampled < r.maxSampled {
+                sampled += 1
+                let j = rng.below(n)
+                if interactions.contains(row: u, column: j) { continue }
+                if b[j] + SIMDKernels.dot(p, q + j * d, d) > positive - 1 {
                   negative = j
                   loss = min(10, log(Float(max(1, (n - 1) / sampled))))
                   break
                 }
-              } else {
+              }
+            } else {
+              for _ in 0..<(10 * r.maxSampled) {
+                let j = rng.below(n)
+                if interactions.contains(row: u, column: j) { continue }
                 negative = j
-                loss = 1 / (1 + exp(positive - score))
+                loss = 1 / (1 + exp(positive - b[j] - SIMDKernels.dot(p, q + j * d, d)))
+                break
               }
             }
             guard negative >= 0, loss > 0 else { continue }
