@@ -89,7 +89,9 @@ extension LightFM {
       uncheckedShape: MatrixShape(rows: userCount, columns: items + 1), rowPointers: pointers,
       columnIndices: [Int32](repeating: Int32(items), count: ordered.count),
       values: [Float](repeating: 1, count: ordered.count))
-    let train = excluding.map { $0.widened(toColumns: items + 1) }
+    // The exclusions as the test's shape: the new item's column, and empty rows for the users
+    // past the last row of `excluding`.
+    let train = excluding.map { $0.enlarged(rows: userCount, columns: items + 1) }
     var out: [[Int]] = []
     out.reserveCapacity(features.shape.rows)
     for j in 0..<features.shape.rows {
@@ -119,11 +121,12 @@ extension LightFM {
 // MARK: - Matrix helpers
 
 extension CSRMatrix {
-  /// The same entries in a matrix with more columns.
-  func widened(toColumns columns: Int) -> CSRMatrix {
-    precondition(columns >= shape.columns)
+  /// The same entries in a matrix with at least as many rows and columns (new rows empty).
+  func enlarged(rows: Int, columns: Int) -> CSRMatrix {
+    precondition(rows >= shape.rows && columns >= shape.columns)
     return CSRMatrix(
-      uncheckedShape: MatrixShape(rows: shape.rows, columns: columns), rowPointers: rowPointers,
+      uncheckedShape: MatrixShape(rows: rows, columns: columns),
+      rowPointers: rowPointers + repeatElement(nnz, count: rows - shape.rows),
       columnIndices: columnIndices, values: values)
   }
 
