@@ -1,5 +1,3 @@
-import Dispatch
-
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
@@ -54,22 +52,18 @@ extension FoldInSolver {
     let users = interactions.shape.rows
     guard users > 0, refinement.epochs > 0, itemCount > 1 else { return }
     let longest = (0..<users).reduce(0) { max($0, interactions.rowCount($1)) }
-    let threads = max(1, min(requested, users))
+    let blockSize = 16
+    let blocks = (users + blockSize - 1) / blockSize
     embeddings.withUnsafeMutableBufferPointer { buffer in
       let output = SharedMutablePointer(buffer)!
-      DispatchQueue.concurrentPerform(iterations: threads) { worker in
-        let order = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, longest))
-        let accumulator = UnsafeMutablePointer<Float>.allocate(capacity: d)
-        defer {
-          order.deallocate()
-          accumulator.deallocate()
-        }
-        var u = worker
-        while u < users {
+      Parallel.blocks(
+        blocks, threads: requested,
+        scratch: { ($0.allocate(Int32.self, count: longest), $0.allocate(Float.self, count: d)) }
+      ) { block, scratch in
+        for u in (block * blockSize)..<min(users, (block + 1) * blockSize) {
           refineUser(
             u, interactions: interactions, refinement: refinement, p: output.base + u * d,
-            order: order, accumulator: accumulator)
-          u += threads
+            order: scratch.0, accumulator: scratch.1)
         }
       }
     }

@@ -1,5 +1,3 @@
-import Dispatch
-
 /// Solves for the embeddings of users the model never trained, against frozen item
 /// representations, one small Cholesky solve per user.
 ///
@@ -101,59 +99,46 @@ struct FoldInSolver: Sendable {
     let threads = max(1, min(options.numThreads, users))
     let blockSize = 32
     let blocks = (users + blockSize - 1) / blockSize
-    var failures = [Int](repeating: -1, count: 2 * threads)
+    // The first failure of each block: users in order, whichever worker solved them.
+    var failures = [Int](repeating: -1, count: 2 * blocks)
+    let centred = prior != nil && options.featurePrior
     out.withUnsafeMutableBufferPointer { outBuffer in
       failures.withUnsafeMutableBufferPointer { failBuffer in
         let output = SharedMutablePointer(outBuffer)!
         let failed = SharedMutablePointer(failBuffer)!
-        BLAS.withThreads(1) {
-          DispatchQueue.concurrentPerform(iterations: threads) { worker in
-            var block = worker
-            let scratch = Scratch(d: d, longest: longest)
-            defer { scratch.deallocate() }
-            while block < blocks {
-              let lo = block * blockSize
-              let hi = min(users, lo + blockSize)
-              for u in lo..<hi {
-                let info = solveUser(
-                  u, interactions: interactions,
-                  centred: prior != nil && options.featurePrior,
-                  options: options, targetNorm: targetNorm, scratch: scratch,
-                  output: output.base + u * d)
-                if info != 0 && failed.base[2 * worker] < 0 {
-                  failed.base[2 * worker] = u
-                  failed.base[2 * worker + 1] = info
-                }
-              }
-              block += threads
+        Parallel.blocks(
+          blocks, threads: threads, scratch: { Scratch(d: d, longest: longest, arena: $0) }
+        ) { block, scratch in
+          let lo = block * blockSize
+          for u in lo..<min(users, lo + blockSize) {
+            let info = solveUser(
+              u, interactions: interactions, centred: centred, options: options,
+              targetNorm: targetNorm, scratch: scratch, output: output.base + u * d)
+            if info != 0 && failed.base[2 * block] < 0 {
+              failed.base[2 * block] = u
+              failed.base[2 * block + 1] = info
             }
           }
         }
       }
     }
-    for t in 0..<threads where failures[2 * t] >= 0 {
-      throw Failure(user: failures[2 * t], info: failures[2 * t + 1])
+    for b in 0..<blocks where failures[2 * b] >= 0 {
+      throw Failure(user: failures[2 * b], info: failures[2 * b + 1])
     }
     return out
   }
 
-  /// One worker's buffers, allocated once per solve: the system matrix, and the gathered rows
+  /// One worker's buffers, from its arena: the system matrix, and the gathered rows
   /// √(α w_i)·q_i of one user.
   private struct Scratch {
     let system: UnsafeMutablePointer<Float>
     let gathered: UnsafeMutablePointer<Float>
     let rhs: UnsafeMutablePointer<Float>
 
-    init(d: Int, longest: Int) {
-      system = .allocate(capacity: d * d)
-      gathered = .allocate(capacity: max(1, longest) * d)
-      rhs = .allocate(capacity: d)
-    }
-
-    func deallocate() {
-      system.deallocate()
-      gathered.deallocate()
-      rhs.deallocate()
+    init(d: Int, longest: Int, arena: ScratchArena) {
+      system = arena.allocate(Float.self, count: d * d)
+      gathered = arena.allocate(Float.self, count: max(1, longest) * d)
+      rhs = arena.allocate(Float.self, count: d)
     }
   }
 

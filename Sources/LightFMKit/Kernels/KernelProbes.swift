@@ -1,5 +1,3 @@
-import Dispatch
-
 /// The internal kernels, exposed to `lightfm-bench` only (`@_spi(Benchmarks) import LightFMKit`).
 ///
 /// Not API: these forward to `SIMDKernels` and `BLAS` so the benchmark can time the scalar and
@@ -54,7 +52,7 @@ public enum KernelProbes {
   /// row, tile by tile, into one scratch tile per worker, and does nothing with the scores.
   ///
   /// ```
-  /// for each block of `userBlock` queries (workers take blocks in turn):
+  /// for each block of `userBlock` queries (workers take the next block as they finish one):
   ///   for each tile of `itemTile` items:  C = Q_block · I_tileᵀ   (single-threaded sgemm)
   /// ```
   ///
@@ -76,24 +74,19 @@ public enum KernelProbes {
         // Read-only inputs shared by every worker; each worker writes only its own tile.
         let qShared = SharedMutablePointer(UnsafeMutablePointer(mutating: qBase))
         let iShared = SharedMutablePointer(UnsafeMutablePointer(mutating: iBase))
-        BLAS.withThreads(1) {
-          DispatchQueue.concurrentPerform(iterations: threads) { worker in
-            let tile = UnsafeMutablePointer<Float>.allocate(capacity: userBlock * itemTile)
-            defer { tile.deallocate() }
-            var block = worker
-            while block < blocks {
-              let u0 = block * userBlock
-              let m = min(userBlock, queryCount - u0)
-              var i0 = 0
-              while i0 < itemCount {
-                let n = min(itemTile, itemCount - i0)
-                sgemmABt(
-                  m: m, n: n, k: k, a: qShared.base + u0 * k, lda: k,
-                  b: iShared.base + i0 * k, ldb: k, c: tile, ldc: n)
-                i0 += n
-              }
-              block += threads
-            }
+        Parallel.blocks(
+          blocks, threads: threads,
+          scratch: { $0.allocate(Float.self, count: userBlock * itemTile) }
+        ) { block, tile in
+          let u0 = block * userBlock
+          let m = min(userBlock, queryCount - u0)
+          var i0 = 0
+          while i0 < itemCount {
+            let n = min(itemTile, itemCount - i0)
+            sgemmABt(
+              m: m, n: n, k: k, a: qShared.base + u0 * k, lda: k,
+              b: iShared.base + i0 * k, ldb: k, c: tile, ldc: n)
+            i0 += n
           }
         }
       }

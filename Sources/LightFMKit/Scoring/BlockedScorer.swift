@@ -1,6 +1,3 @@
-import Dispatch
-import Synchronization
-
 /// How scores are computed: one GEMM per tile, or one dot product per (user, item) pair.
 public enum ScoringEngine: String, CaseIterable, Sendable {
   /// Tiles of `[R_u]·[R_i]ᵀ` through single-threaded `cblas_sgemm` (the fast path).
@@ -23,70 +20,7 @@ enum ScoringTiles {
   static let rankTileBudget = 1 << 20
 
   /// The number of cores the process may use.
-  static var defaultThreads: Int { max(1, sysconfThreads()) }
-}
-
-extension ScoringEngine {
-  /// The tile `recommend` scores at once: users per block × items per GEMM call (for benchmarks
-  /// that compare against a bare blocked `cblas_sgemm` over the same shapes).
-  public static var tileShape: (users: Int, items: Int) {
-    (ScoringTiles.userBlock, ScoringTiles.itemTile)
-  }
-}
-
-// MARK: - Filling a tile
-
-extension ScoringEngine {
-  /// Fills `c[r · ldc + j] = a_r · b_j` for `r < m`, `j < n`, with `a` (`m × d`) and `b`
-  /// (`n × d`) row-major.
-  ///
-  /// - Complexity: O(m · n · d).
-  @inline(__always)
-  func fillTile(
-    a: UnsafePointer<Float>, m: Int, b: UnsafePointer<Float>, n: Int, d: Int,
-    c: UnsafeMutablePointer<Float>, ldc: Int
-  ) {
-    switch self {
-    case .blas:
-      BLAS.gemm(
-        transposeA: false, transposeB: true, m: m, n: n, k: d, alpha: 1,
-        a: a, lda: d, b: b, ldb: d, beta: 0, c: c, ldc: ldc)
-    case .scalar:
-      ScalarScorer.fillTile(a: a, m: m, b: b, n: n, d: d, c: c, ldc: ldc)
-    }
-  }
-}
-
-// MARK: - Parallel blocks
-
-/// Runs `body(block, worker state)` over `blocks` blocks on `threads` workers, handing out
-/// blocks dynamically (the host is noisy) with OpenBLAS pinned to one thread.
-enum ParallelBlocks {
-  final class Counter: Sendable {
-    let next = Atomic<Int>(0)
-  }
-
-  static func run<State>(
-    blocks: Int, threads: Int,
-    makeState: @Sendable () -> State,
-    body: @Sendable (Int, inout State) -> Void,
-    finish: @Sendable (inout State) -> Void
-  ) {
-    guard blocks > 0 else { return }
-    let workers = max(1, min(threads, blocks))
-    let counter = Counter()
-    BLAS.withThreads(1) {
-      DispatchQueue.concurrentPerform(iterations: workers) { _ in
-        var state = makeState()
-        while true {
-          let block = counter.next.wrappingAdd(1, ordering: .relaxed).oldValue
-          if block >= blocks { break }
-          body(block, &state)
-        }
-        finish(&state)
-      }
-    }
-  }
+  static var defaultThreads: Int { Parallel.processorCount }
 }
 
 // MARK: - Whole-catalog top-k
@@ -121,168 +55,81 @@ struct BlockedScorer {
 
   /// The top `k` items of every query, best first.
   ///
-  /// - Complexity: O(Q · I · d) arithmetic, O(threads · tile + Q · k) memory.
+  /// - Complexity: O(Q · I · d) arithmetic, O(threads · tile + Q · (k + d)) memory.
   func topK(_ k: Int) -> Recommendations {
     let rows = queryRows ?? Array(0..<queries.count)
     let itemCount = items.count
     let kk = max(0, min(k, itemCount))
-    var storage = [ScoredItem]()
     var counts = [Int32](repeating: 0, count: rows.count)
     guard kk > 0, !rows.isEmpty else {
-      return Recommendations(queries: rows, k: kk, storage: storage, counts: counts)
+      return Recommendations(queries: rows, k: kk, storage: [], counts: counts)
     }
-    let d = queries.dimension
-    let w = d + 1
+    let queryCount = rows.count
     // Blocks shrink when there are few queries, so every worker gets several.
-    let block = max(1, min(userBlock, (rows.count + 4 * threads - 1) / (4 * threads)))
-    let tile = max(16, min(itemTile, itemCount))
-    let blocks = (rows.count + block - 1) / block
-    let (engine, excludeSelf) = (self.engine, self.excludeSelf)
-    let (queryE, queryB, itemE) = (queries.embeddings, queries.biases, items.withBiasColumn())
-    let itemMap = self.itemMap
-    let packed = self.packedIndex ?? []
-    let isPacked = self.packedIndex != nil
-    let exclusionRows = exclusion?.shape.rows ?? 0
-    let exclusionPointers = exclusion?.rowPointers ?? [0]
-    let exclusionColumns = exclusion?.columnIndices ?? []
-
-    storage = [ScoredItem](
-      repeating: ScoredItem(item: -1, score: -.infinity), count: rows.count * kk)
-    storage.withUnsafeMutableBufferPointer { storageBuffer in
-      counts.withUnsafeMutableBufferPointer { countBuffer in
-        let output = SharedMutablePointer(storageBuffer)!
-        let countOut = SharedMutablePointer(countBuffer)!
-        ParallelBlocks.run(
-          blocks: blocks, threads: threads,
-          makeState: { WorkerScratch(rows: block, d: w, tile: tile, k: kk) },
-          body: { b, scratch in
+    let block = max(1, min(userBlock, (queryCount + 4 * threads - 1) / (4 * threads)))
+    let tileItems = max(16, min(itemTile, itemCount))
+    let blocks = (queryCount + block - 1) / block
+    var storage = [ScoredItem](
+      repeating: ScoredItem(item: -1, score: -.infinity), count: queryCount * kk)
+    withExtendedLifetime(ScratchArena()) { arena in
+      let scoring = TileScoring(
+        queries: queries, rows: rows, items: items, engine: engine, arena: arena)
+      let packed = packedIndex
+      let known = QueryRows(
+        exclusion, rows: rows, position: packed,
+        extra: excludeSelf ? { q in packed.map { $0[q] } ?? Int32(q) } : nil, arena: arena)
+      let queryBiases = SharedMutablePointer(arena.copy(rows.map { queries.biases[$0] }))
+      let map = itemMap.map { SharedMutablePointer(arena.copy($0)) }
+      storage.withUnsafeMutableBufferPointer { storageBuffer in
+        counts.withUnsafeMutableBufferPointer { countBuffer in
+          let output = SharedMutablePointer(storageBuffer)!
+          let written = SharedMutablePointer(countBuffer)!
+          Parallel.blocks(
+            blocks, threads: threads,
+            scratch: { TopKScratch(rows: block, tileItems: tileItems, k: kk, arena: $0) }
+          ) { b, scratch in
             let lo = b * block
-            let m = min(block, rows.count - lo)
-            queryE.withUnsafeBufferPointer { qe in
-              itemE.withUnsafeBufferPointer { ie in
-                exclusionPointers.withUnsafeBufferPointer { xp in
-                  exclusionColumns.withUnsafeBufferPointer { xc in
-                    packed.withUnsafeBufferPointer { pk in
-                      // Gather the block's query rows into the contiguous A operand, [p_u | 1].
-                      for r in 0..<m {
-                        let q = rows[lo + r]
-                        (scratch.a + r * w).update(from: qe.baseAddress! + q * d, count: d)
-                        scratch.a[r * w + d] = 1
-                        scratch.cursor[r] = q < exclusionRows ? xp[q] : 0
-                      }
-                      var j0 = 0
-                      while j0 < itemCount {
-                        let n = min(tile, itemCount - j0)
-                        engine.fillTile(
-                          a: scratch.a, m: m, b: ie.baseAddress! + j0 * w, n: n, d: w,
-                          c: scratch.tile, ldc: tile)
-                        for r in 0..<m {
-                          let row = scratch.tile + r * tile
-                          let q = rows[lo + r]
-                          if q < exclusionRows {
-                            scratch.cursor[r] = Self.mask(
-                              row: row, columns: xc, from: scratch.cursor[r], to: xp[q + 1],
-                              packed: isPacked ? pk.baseAddress : nil, lo: j0, hi: j0 + n)
-                          }
-                          if excludeSelf {
-                            let p = isPacked ? Int(pk[q]) : q
-                            if p >= j0 && p < j0 + n { row[p - j0] = -.infinity }
-                          }
-                          scratch.heaps[r].offer(row: row, count: n, first: j0)
-                        }
-                        j0 += n
-                      }
-                    }
-                  }
-                }
-              }
-            }
-            itemMap.withUnsafeBufferPointerIfPresent { map in
+            let m = min(block, queryCount - lo)
+            for r in 0..<m { scratch.cursor[r] = known.starts.base[lo + r] }
+            scoring.scoreBlock(lo, count: m, tile: scratch.tile, tileItems: tileItems) {
+              first, n in
               for r in 0..<m {
-                let slot = lo + r
-                let written = scratch.heaps[r].drain(
-                  into: output.base + slot * kk, offset: queryB[rows[slot]], map: map)
-                countOut.base[slot] = Int32(written)
+                let row = scratch.tile + r * tileItems
+                scratch.cursor[r] = known.mask(
+                  row, query: lo + r, from: scratch.cursor[r], first: first, count: n)
+                scratch.heaps[r].offer(row: row, count: n, first: first)
               }
             }
-          },
-          finish: { scratch in scratch.deallocate() })
+            for r in 0..<m {
+              let q = lo + r
+              let n = scratch.heaps[r].drain(
+                into: output.base + q * kk, offset: queryBiases.base[q], map: map?.base)
+              written.base[q] = Int32(n)
+            }
+          }
+        }
       }
     }
     return Recommendations(queries: rows, k: kk, storage: storage, counts: counts)
   }
-
-  /// Sets the known items that fall in the tile `lo..<hi` to −∞.
-  ///
-  /// Walks the query's sorted exclusion row `columns[from..<to]` (in reported item indices,
-  /// mapped through `packed` when the items are a packed subset) and returns where it stopped,
-  /// so each row is walked once over the whole run of tiles.
-  @inline(__always)
-  static func mask(
-    row: UnsafeMutablePointer<Float>, columns: UnsafeBufferPointer<Int32>, from: Int, to end: Int,
-    packed: UnsafePointer<Int32>?, lo: Int, hi: Int
-  ) -> Int {
-    var n = from
-    if let packed {
-      while n < end {
-        let p = Int(packed[Int(columns[n])])
-        if p >= hi { break }
-        if p >= lo { row[p - lo] = -.infinity }
-        n += 1
-      }
-    } else {
-      while n < end {
-        let p = Int(columns[n])
-        if p >= hi { break }
-        if p >= lo { row[p - lo] = -.infinity }
-        n += 1
-      }
-    }
-    return n
-  }
 }
 
-/// One worker's buffers, allocated once and reused for every block.
-struct WorkerScratch {
-  let a: UnsafeMutablePointer<Float>
+/// One top-k worker's buffers, from its arena: the score tile, a heap per query of a block,
+/// and each query's position in its row of known items.
+struct TopKScratch {
   let tile: UnsafeMutablePointer<Float>
-  let heapScores: UnsafeMutablePointer<Float>
-  let heapItems: UnsafeMutablePointer<Int32>
   let heaps: UnsafeMutablePointer<TopKHeap>
   let cursor: UnsafeMutablePointer<Int>
-  let rows: Int
 
-  init(rows: Int, d: Int, tile: Int, k: Int) {
-    self.rows = rows
-    a = .allocate(capacity: rows * d)
-    self.tile = .allocate(capacity: rows * tile)
-    heapScores = .allocate(capacity: rows * k)
-    heapItems = .allocate(capacity: rows * k)
-    heaps = .allocate(capacity: rows)
-    cursor = .allocate(capacity: rows)
+  init(rows: Int, tileItems: Int, k: Int, arena: ScratchArena) {
+    tile = arena.allocate(Float.self, count: rows * tileItems)
+    let scores = arena.allocate(Float.self, count: rows * k)
+    let items = arena.allocate(Int32.self, count: rows * k)
+    heaps = arena.allocate(TopKHeap.self, count: rows)
     for r in 0..<rows {
       (heaps + r).initialize(
-        to: TopKHeap(scores: heapScores + r * k, items: heapItems + r * k, capacity: k))
+        to: TopKHeap(scores: scores + r * k, items: items + r * k, capacity: k))
     }
-  }
-
-  func deallocate() {
-    a.deallocate()
-    tile.deallocate()
-    heapScores.deallocate()
-    heapItems.deallocate()
-    heaps.deinitialize(count: rows)
-    heaps.deallocate()
-    cursor.deallocate()
-  }
-}
-
-extension Optional where Wrapped == [Int32] {
-  /// Runs `body` with the array's base address, or `nil` when there is no array.
-  func withUnsafeBufferPointerIfPresent<R>(_ body: (UnsafePointer<Int32>?) -> R) -> R {
-    switch self {
-    case .none: return body(nil)
-    case .some(let array): return array.withUnsafeBufferPointer { body($0.baseAddress) }
-    }
+    cursor = arena.allocate(Int.self, count: rows)
   }
 }

@@ -142,72 +142,51 @@ struct BlockedRanker {
         uncheckedShape: test.shape, rowPointers: test.rowPointers,
         columnIndices: test.columnIndices, values: ranks)
     }
-    let d = users.dimension
-    let w = d + 1
-    let fair = (active.count + 4 * threads - 1) / (4 * threads)
+    let activeCount = active.count
+    let fair = (activeCount + 4 * threads - 1) / (4 * threads)
     let block = max(
       1, min(ScoringTiles.userBlock, ScoringTiles.rankTileBudget / itemCount, fair))
-    let blocks = (active.count + block - 1) / block
+    let blocks = (activeCount + block - 1) / block
     let longest = active.reduce(0) { max($0, test.rowCount($1)) }
-    let (userE, itemE, engine) = (users.embeddings, items.withBiasColumn(), engine)
-    let (testPointers, testColumns) = (test.rowPointers, test.columnIndices)
-    let trainRows = train?.shape.rows ?? 0
-    let trainPointers = train?.rowPointers ?? [0]
-    let trainColumns = train?.columnIndices ?? []
-
-    ranks.withUnsafeMutableBufferPointer { rankBuffer in
-      let output = SharedMutablePointer(rankBuffer)!
-      ParallelBlocks.run(
-        blocks: blocks, threads: threads,
-        makeState: { RankScratch(rows: block, d: w, items: itemCount, longest: longest) },
-        body: { b, scratch in
+    withExtendedLifetime(ScratchArena()) { arena in
+      // One tile holds whole rows: the ranks need every item's score at once.
+      let scoring = TileScoring(
+        queries: users, rows: active, items: items, engine: engine, arena: arena)
+      let tests = QueryRows(test, rows: active, arena: arena)
+      let known = QueryRows(train, rows: active, arena: arena)
+      let outputStart = SharedMutablePointer(arena.copy(active.map { test.rowPointers[$0] }))
+      ranks.withUnsafeMutableBufferPointer { rankBuffer in
+        let output = SharedMutablePointer(rankBuffer)!
+        Parallel.blocks(
+          blocks, threads: threads,
+          scratch: { RankScratch(rows: block, items: itemCount, longest: longest, arena: $0) }
+        ) { b, scratch in
           let lo = b * block
-          let m = min(block, active.count - lo)
-          userE.withUnsafeBufferPointer { ue in
-            itemE.withUnsafeBufferPointer { ie in
-              testPointers.withUnsafeBufferPointer { tp in
-                testColumns.withUnsafeBufferPointer { tc in
-                  trainPointers.withUnsafeBufferPointer { xp in
-                    trainColumns.withUnsafeBufferPointer { xc in
-                      for r in 0..<m {
-                        let source = ue.baseAddress! + active[lo + r] * d
-                        (scratch.a + r * w).update(from: source, count: d)
-                        scratch.a[r * w + d] = 1
-                      }
-                      engine.fillTile(
-                        a: scratch.a, m: m, b: ie.baseAddress!, n: itemCount, d: w,
-                        c: scratch.tile, ldc: itemCount)
-                      for r in 0..<m {
-                        let u = active[lo + r]
-                        let row = scratch.tile + r * itemCount
-                        let start = tp[u]
-                        let p = tp[u + 1] - start
-                        for e in 0..<p { scratch.testScores[e] = row[Int(tc[start + e])] }
-                        if u < trainRows {
-                          for n in xp[u]..<xp[u + 1] { row[Int(xc[n])] = -.infinity }
-                        }
-                        let out = output.base + start
-                        if p <= Self.directCountLimit {
-                          for e in 0..<p {
-                            let t = scratch.testScores[e]
-                            out[e] = Float(Self.countAtLeast(t, row, itemCount))
-                          }
-                        } else {
-                          Self.countSorted(
-                            scratch: scratch, p: p, row: row, count: itemCount, out: out)
-                        }
-                        for e in 0..<p where row[Int(tc[start + e])] != -.infinity {
-                          out[e] -= 1  // the item itself was counted (s ≥ s)
-                        }
-                      }
-                    }
-                  }
+          let m = min(block, activeCount - lo)
+          scoring.scoreBlock(lo, count: m, tile: scratch.tile, tileItems: itemCount) { _, _ in
+            for r in 0..<m {
+              let q = lo + r
+              let row = scratch.tile + r * itemCount
+              let testItems = tests.columns.base + tests.starts.base[q]
+              let p = tests.range(q).count
+              for e in 0..<p { scratch.testScores[e] = row[Int(testItems[e])] }
+              _ = known.mask(
+                row, query: q, from: known.starts.base[q], first: 0, count: itemCount)
+              let out = output.base + outputStart.base[q]
+              if p <= Self.directCountLimit {
+                for e in 0..<p {
+                  out[e] = Float(Self.countAtLeast(scratch.testScores[e], row, itemCount))
                 }
+              } else {
+                Self.countSorted(scratch: scratch, p: p, row: row, count: itemCount, out: out)
+              }
+              for e in 0..<p where row[Int(testItems[e])] != -.infinity {
+                out[e] -= 1  // the item itself was counted (s ≥ s)
               }
             }
           }
-        },
-        finish: { scratch in scratch.deallocate() })
+        }
+      }
     }
     return CSRMatrix(
       uncheckedShape: test.shape, rowPointers: test.rowPointers,
@@ -278,27 +257,18 @@ struct BlockedRanker {
   }
 }
 
-/// One ranking worker's buffers, allocated once.
+/// One ranking worker's buffers, from its arena: whole-row score tiles, and the test scores
+/// of one user with their sorted copy and histogram (`countSorted`).
 struct RankScratch {
-  let a: UnsafeMutablePointer<Float>
   let tile: UnsafeMutablePointer<Float>
   let testScores: UnsafeMutablePointer<Float>
   let sorted: UnsafeMutablePointer<Float>
   let histogram: UnsafeMutablePointer<Int>
 
-  init(rows: Int, d: Int, items: Int, longest: Int) {
-    a = .allocate(capacity: rows * d)
-    tile = .allocate(capacity: rows * items)
-    testScores = .allocate(capacity: longest)
-    sorted = .allocate(capacity: longest)
-    histogram = .allocate(capacity: longest + 1)
-  }
-
-  func deallocate() {
-    a.deallocate()
-    tile.deallocate()
-    testScores.deallocate()
-    sorted.deallocate()
-    histogram.deallocate()
+  init(rows: Int, items: Int, longest: Int, arena: ScratchArena) {
+    tile = arena.allocate(Float.self, count: rows * items)
+    testScores = arena.allocate(Float.self, count: longest)
+    sorted = arena.allocate(Float.self, count: longest)
+    histogram = arena.allocate(Int.self, count: longest + 1)
   }
 }

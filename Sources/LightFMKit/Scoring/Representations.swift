@@ -91,24 +91,6 @@ struct Representations: Sendable {
     return bias
   }
 
-  /// `[R | b]`: each row's embedding followed by its bias, `count × (dimension + 1)`, the GEMM
-  /// operand that folds the item bias into the product.
-  ///
-  /// - Complexity: O(count · d).
-  func withBiasColumn() -> [Float] {
-    let d = dimension
-    let w = d + 1
-    return [Float](unsafeUninitializedCapacity: count * w) { out, filled in
-      embeddings.withUnsafeBufferPointer { e in
-        for r in 0..<count {
-          (out.baseAddress! + r * w).initialize(from: e.baseAddress! + r * d, count: d)
-          (out.baseAddress! + r * w + d).initialize(to: biases[r])
-        }
-      }
-      filled = count * w
-    }
-  }
-
   /// Representations from explicit arrays (tests, similarity).
   init(count: Int, dimension: Int, embeddings: [Float], biases: [Float]) {
     precondition(embeddings.count == count * dimension && biases.count == count)

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
-
 /// The reference way to fill a score tile: one SIMD dot product per (query, item) pair, as
 /// LightFM's `predict` does. Kept for the parity tests and the benchmark's honest baseline.
 enum ScalarScorer {
@@ -22,9 +16,4 @@ enum ScalarScorer {
       }
     }
   }
-}
-
-/// The number of online processors.
-func sysconfThreads() -> Int {
-  Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
 }

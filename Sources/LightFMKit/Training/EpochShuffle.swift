@@ -1,5 +1,3 @@
-import Dispatch
-
 /// A uniformly random permutation of an epoch's examples, built cache-friendly and in parallel.
 ///
 /// Fisher–Yates over millions of 16-byte examples is one cache miss per swap and serial: about
@@ -120,10 +118,10 @@ final class EpochShuffle<Element> {
   private static func parallel(
     _ iterations: Int, threads: Int, _ body: @Sendable (Int) -> Void
   ) {
-    if threads == 1 || iterations == 1 {
+    if threads == 1 {
       for i in 0..<iterations { body(i) }
     } else {
-      DispatchQueue.concurrentPerform(iterations: iterations, execute: body)
+      Parallel.workers(iterations, body)
     }
   }
 }

@@ -1,5 +1,3 @@
-import Dispatch
-
 /// The fixed costs of a `fit` call spread over its worker threads: copies of the parameters
 /// into and out of the trainer's buffers, and the non-finite check after every epoch.
 ///
@@ -24,13 +22,7 @@ enum ParallelSpans {
     count: Int, threads: Int, _ body: @Sendable (_ span: Int, _ range: Range<Int>) -> Void
   ) {
     let n = spans(count: count, threads: threads)
-    if n == 1 {
-      body(0, 0..<count)
-      return
-    }
-    DispatchQueue.concurrentPerform(iterations: n) { s in
-      body(s, (count * s / n)..<(count * (s + 1) / n))
-    }
+    Parallel.workers(n) { s in body(s, (count * s / n)..<(count * (s + 1) / n)) }
   }
 
   /// Initialises `target[0..<count]` from `source[0..<count]`.

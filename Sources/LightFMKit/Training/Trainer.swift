@@ -1,6 +1,4 @@
-import Dispatch
 import Foundation
-import Synchronization
 
 /// The epoch driver: packs the examples, shuffles them every epoch and runs the Hogwild
 /// workers over the shuffled order.
@@ -176,7 +174,7 @@ final class Trainer {
     let base = examples.shared
     let ranges = shuffler.partitions
     let starts = (0...ranges).map { $0 == ranges ? count : shuffler.partitionStart($0) }
-    let taken = (0..<ranges).map { _ in BlockCounter() }
+    let taken = (0..<ranges).map { _ in Parallel.Counter() }
     let block = self.block
     let work: @Sendable (Int) -> Void = { t in
       var local = TrainingRNG(seed: seeds[t])
@@ -184,7 +182,7 @@ final class Trainer {
         for k in 0..<ranges {
           let r = (t + k) % ranges
           while true {
-            let lo = starts[r] + taken[r].next.wrappingAdd(1, ordering: .relaxed).oldValue * block
+            let lo = starts[r] + taken[r].next() * block
             let hi = min(lo + block, starts[r + 1])
             if lo >= hi { break }
             kernel.train(UnsafePointer(base.base), lo..<hi, rng: &local)
@@ -192,11 +190,7 @@ final class Trainer {
         }
       }
     }
-    if threads == 1 {
-      work(0)
-    } else {
-      DispatchQueue.concurrentPerform(iterations: threads, execute: work)
-    }
+    Parallel.workers(threads, work)
     // LightFM's lazy L2 applies the epoch's accumulated shrinkage here (`LazyL2`).
     LazyL2.divideOut(context.users, d: context.d)
     LazyL2.divideOut(context.items, d: context.d)
@@ -207,9 +201,4 @@ final class Trainer {
     parameters.users.firstNonFinite(side: .user, threads: threads)
       ?? parameters.items.firstNonFinite(side: .item, threads: threads)
   }
-}
-
-/// The number of blocks taken so far from one user range in one epoch.
-private final class BlockCounter: Sendable {
-  let next = Atomic<Int>(0)
 }

@@ -79,21 +79,18 @@ struct TrainingKernel {
     _ c: TrainingContext, threads: Int, _ body: (TrainingKernel) -> R
   ) -> R {
     let top = max(c.topCapacity, 1)
-    let floats = UnsafeMutablePointer<Float>.allocate(capacity: 4 * c.d + top)
-    let items = UnsafeMutablePointer<Int32>.allocate(capacity: top)
-    let pending = UnsafeMutablePointer<PendingScales>.allocate(capacity: 1)
-    floats.initialize(repeating: 0, count: 4 * c.d + top)
-    items.initialize(repeating: 0, count: top)
-    pending.initialize(to: PendingScales())
-    defer {
-      floats.deallocate()
-      items.deallocate()
-      pending.deallocate()
+    return withExtendedLifetime(ScratchArena()) { arena in
+      let floats = arena.allocate(Float.self, count: 4 * c.d + top)
+      let items = arena.allocate(Int32.self, count: top)
+      let pending = arena.allocate(PendingScales.self, count: 1)
+      floats.initialize(repeating: 0, count: 4 * c.d + top)
+      items.initialize(repeating: 0, count: top)
+      pending.initialize(to: PendingScales())
+      let kernel = TrainingKernel(
+        c: c, scratch: floats, items: items, pending: pending,
+        scaleBatch: threads > 1 ? LazyL2.workerBatch : 1)
+      return body(kernel)
     }
-    let kernel = TrainingKernel(
-      c: c, scratch: floats, items: items, pending: pending,
-      scaleBatch: threads > 1 ? LazyL2.workerBatch : 1)
-    return body(kernel)
   }
 
   private init(
