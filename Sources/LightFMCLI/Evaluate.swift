@@ -82,26 +82,19 @@ struct EvaluationReport {
     return report
   }
 
-  /// Ranks once, then derives every metric from the ranks.
+  /// Every metric from one ranking (`Evaluation.metrics`), averaged over the users.
   static func compute(
     _ model: LightFM, test: COOMatrix, train: COOMatrix?, k: Int,
     userFeatures: CSRMatrix?, itemFeatures: CSRMatrix?, threads: Int
   ) throws -> EvaluationReport {
-    let trainCSR = train?.toCSR()
-    let ranks = try model.predictRank(
-      test, trainInteractions: trainCSR, userFeatures: userFeatures, itemFeatures: itemFeatures,
-      numThreads: threads)
-    func mean(_ values: [Float]) -> Double {
-      values.isEmpty ? .nan : values.reduce(0.0) { $0 + Double($1) } / Double(values.count)
-    }
-    let precision = Evaluation.precisionAtK(ranks: ranks, k: k)
+    let metrics = try Evaluation.metrics(
+      model, testInteractions: test, trainInteractions: train, k: k, userFeatures: userFeatures,
+      itemFeatures: itemFeatures, numThreads: threads)
     return EvaluationReport(
-      k: k, precision: mean(precision),
-      recall: mean(Evaluation.recallAtK(ranks: ranks, k: k)),
-      auc: mean(Evaluation.aucScore(ranks: ranks, trainInteractions: trainCSR)),
-      reciprocalRank: mean(Evaluation.reciprocalRank(ranks: ranks)),
-      ndcg: mean(Evaluation.ndcgAtK(ranks: ranks, k: k)),
-      users: precision.count, testInteractions: ranks.nnz, skippedInteractions: 0)
+      k: k, precision: metrics.mean(\.precisionAtK), recall: metrics.mean(\.recallAtK),
+      auc: metrics.mean(\.auc), reciprocalRank: metrics.mean(\.reciprocalRank),
+      ndcg: metrics.mean(\.ndcgAtK), users: metrics.users,
+      testInteractions: metrics.testInteractions, skippedInteractions: 0)
   }
 
   /// Reads an interactions file into a matrix of the model's shape, skipping unknown ids.

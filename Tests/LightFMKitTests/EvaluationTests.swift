@@ -62,6 +62,46 @@ final class EvaluationTests: XCTestCase {
     XCTAssertEqual(open.values, [2, 4, 4])
   }
 
+  /// `Evaluation.metrics` gives what each metric function gives, from one ranking.
+  func testAllMetricsFromOneRankingMatchTheSingleMetrics() throws {
+    let model = tinyModel()
+    let test = try F.csr([[2, 4], [0], []], columns: 5)
+    let train = try F.csr([[1], [], []], columns: 5)
+    for preserve in [false, true] {
+      let all = try Evaluation.metrics(
+        model, testInteractions: test, trainInteractions: train, k: 2, preserveRows: preserve)
+      func same(_ metric: [Float], _ single: [Float]) { XCTAssertEqual(metric, single) }
+      same(
+        all.precisionAtK,
+        try Evaluation.precisionAtK(
+          model, testInteractions: test, trainInteractions: train, k: 2, preserveRows: preserve))
+      same(
+        all.recallAtK,
+        try Evaluation.recallAtK(
+          model, testInteractions: test, trainInteractions: train, k: 2, preserveRows: preserve))
+      same(
+        all.auc,
+        try Evaluation.aucScore(
+          model, testInteractions: test, trainInteractions: train, preserveRows: preserve))
+      same(
+        all.reciprocalRank,
+        try Evaluation.reciprocalRank(
+          model, testInteractions: test, trainInteractions: train, preserveRows: preserve))
+      same(
+        all.ndcgAtK,
+        try Evaluation.ndcgAtK(
+          model, testInteractions: test, trainInteractions: train, k: 2, preserveRows: preserve))
+      same(
+        all.hitRateAtK,
+        try Evaluation.hitRateAtK(
+          model, testInteractions: test, trainInteractions: train, k: 2, preserveRows: preserve))
+      XCTAssertEqual(all.users, preserve ? 3 : 2)
+      XCTAssertEqual(all.testInteractions, 3)
+      XCTAssertEqual(all.mean(\.precisionAtK), preserve ? 1.0 / 6 : 0.25, accuracy: 1e-7)
+    }
+    XCTAssertThrowsError(try Evaluation.metrics(model, testInteractions: test, k: 0))
+  }
+
   func testTiesCountAgainstTheItem() throws {
     var p = ModelParameters(noComponents: 1, userFeatureCount: 1, itemFeatureCount: 4)
     p.users.embeddings = [1]

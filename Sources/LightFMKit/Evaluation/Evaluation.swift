@@ -33,11 +33,11 @@ public enum Evaluation {
     checkIntersections: Bool = true,
     engine: ScoringEngine = .blas
   ) throws -> [Float] {
-    try checkK(k)
-    let ranks = try rankTestItems(
-      model, testInteractions, trainInteractions, userFeatures, itemFeatures, numThreads,
-      checkIntersections, engine)
-    return precisionAtK(ranks: ranks, k: k, preserveRows: preserveRows)
+    try metrics(
+      model, testInteractions: testInteractions, trainInteractions: trainInteractions, k: k,
+      userFeatures: userFeatures, itemFeatures: itemFeatures, preserveRows: preserveRows,
+      numThreads: numThreads, checkIntersections: checkIntersections, engine: engine
+    ).precisionAtK
   }
 
   /// The fraction of each user's test items that reach the top `k`.
@@ -59,11 +59,11 @@ public enum Evaluation {
     checkIntersections: Bool = true,
     engine: ScoringEngine = .blas
   ) throws -> [Float] {
-    try checkK(k)
-    let ranks = try rankTestItems(
-      model, testInteractions, trainInteractions, userFeatures, itemFeatures, numThreads,
-      checkIntersections, engine)
-    return recallAtK(ranks: ranks, k: k, preserveRows: preserveRows)
+    try metrics(
+      model, testInteractions: testInteractions, trainInteractions: trainInteractions, k: k,
+      userFeatures: userFeatures, itemFeatures: itemFeatures, preserveRows: preserveRows,
+      numThreads: numThreads, checkIntersections: checkIntersections, engine: engine
+    ).recallAtK
   }
 
   /// The area under the ROC curve per user: the probability that a test item outranks an item
@@ -88,11 +88,11 @@ public enum Evaluation {
     checkIntersections: Bool = true,
     engine: ScoringEngine = .blas
   ) throws -> [Float] {
-    let train = trainInteractions?.interactionsCSR()
-    let ranks = try rankTestItems(
-      model, testInteractions, train, userFeatures, itemFeatures, numThreads,
-      checkIntersections, engine)
-    return aucScore(ranks: ranks, trainInteractions: train, preserveRows: preserveRows)
+    try metrics(
+      model, testInteractions: testInteractions, trainInteractions: trainInteractions, k: 1,
+      userFeatures: userFeatures, itemFeatures: itemFeatures, preserveRows: preserveRows,
+      numThreads: numThreads, checkIntersections: checkIntersections, engine: engine
+    ).auc
   }
 
   /// The reciprocal rank of each user's best-ranked test item.
@@ -111,10 +111,11 @@ public enum Evaluation {
     checkIntersections: Bool = true,
     engine: ScoringEngine = .blas
   ) throws -> [Float] {
-    let ranks = try rankTestItems(
-      model, testInteractions, trainInteractions, userFeatures, itemFeatures, numThreads,
-      checkIntersections, engine)
-    return reciprocalRank(ranks: ranks, preserveRows: preserveRows)
+    try metrics(
+      model, testInteractions: testInteractions, trainInteractions: trainInteractions, k: 1,
+      userFeatures: userFeatures, itemFeatures: itemFeatures, preserveRows: preserveRows,
+      numThreads: numThreads, checkIntersections: checkIntersections, engine: engine
+    ).reciprocalRank
   }
 
   /// Normalised discounted cumulative gain at `k`, binary relevance (not in LightFM).
@@ -136,11 +137,11 @@ public enum Evaluation {
     checkIntersections: Bool = true,
     engine: ScoringEngine = .blas
   ) throws -> [Float] {
-    try checkK(k)
-    let ranks = try rankTestItems(
-      model, testInteractions, trainInteractions, userFeatures, itemFeatures, numThreads,
-      checkIntersections, engine)
-    return ndcgAtK(ranks: ranks, k: k, preserveRows: preserveRows)
+    try metrics(
+      model, testInteractions: testInteractions, trainInteractions: trainInteractions, k: k,
+      userFeatures: userFeatures, itemFeatures: itemFeatures, preserveRows: preserveRows,
+      numThreads: numThreads, checkIntersections: checkIntersections, engine: engine
+    ).ndcgAtK
   }
 
   /// 1 when at least one test item reaches the top `k`, else 0 (not in LightFM).
@@ -156,27 +157,38 @@ public enum Evaluation {
     checkIntersections: Bool = true,
     engine: ScoringEngine = .blas
   ) throws -> [Float] {
-    try checkK(k)
-    let ranks = try rankTestItems(
-      model, testInteractions, trainInteractions, userFeatures, itemFeatures, numThreads,
-      checkIntersections, engine)
-    return hitRateAtK(ranks: ranks, k: k, preserveRows: preserveRows)
+    try metrics(
+      model, testInteractions: testInteractions, trainInteractions: trainInteractions, k: k,
+      userFeatures: userFeatures, itemFeatures: itemFeatures, preserveRows: preserveRows,
+      numThreads: numThreads, checkIntersections: checkIntersections, engine: engine
+    ).hitRateAtK
   }
 
-  /// The one `predictRank` call behind every model-taking metric.
-  private static func rankTestItems(
+  /// Every metric of this enumeration from one `predictRank` pass: what the functions above
+  /// compute one by one, at the cost of one of them.
+  ///
+  /// - Parameters: as `precisionAtK`; `k` is the cut-off of the @k metrics.
+  /// - Throws: `LightFMError` as `LightFM.predictRank` does, or for `k` below 1.
+  /// - Complexity: one `predictRank`, then O(nnz(test) log) for the metrics.
+  public static func metrics(
     _ model: LightFM,
-    _ test: some InteractionMatrix,
-    _ train: (any InteractionMatrix)?,
-    _ userFeatures: CSRMatrix?,
-    _ itemFeatures: CSRMatrix?,
-    _ numThreads: Int?,
-    _ checkIntersections: Bool,
-    _ engine: ScoringEngine
-  ) throws -> CSRMatrix {
-    try model.predictRank(
-      test, trainInteractions: train, userFeatures: userFeatures, itemFeatures: itemFeatures,
-      numThreads: numThreads, checkIntersections: checkIntersections, engine: engine)
+    testInteractions: some InteractionMatrix,
+    trainInteractions: (any InteractionMatrix)? = nil,
+    k: Int = 10,
+    userFeatures: CSRMatrix? = nil,
+    itemFeatures: CSRMatrix? = nil,
+    preserveRows: Bool = false,
+    numThreads: Int? = nil,
+    checkIntersections: Bool = true,
+    engine: ScoringEngine = .blas
+  ) throws -> RankingMetrics {
+    try checkK(k)
+    let train = trainInteractions?.interactionsCSR()
+    let ranks = try model.predictRank(
+      testInteractions, trainInteractions: train, userFeatures: userFeatures,
+      itemFeatures: itemFeatures, numThreads: numThreads,
+      checkIntersections: checkIntersections, engine: engine)
+    return RankingMetrics(ranks: ranks, trainInteractions: train, k: k, preserveRows: preserveRows)
   }
 
   // MARK: - From ranks
@@ -273,5 +285,42 @@ public enum Evaluation {
       out.append(metric(row))
     }
     return out
+  }
+}
+
+/// Every ranking metric of `Evaluation` from one ranking, one value per user (the users with
+/// test items, or every row with `preserveRows`), in row order.
+public struct RankingMetrics: Sendable, Equatable {
+  /// The cut-off of the @k metrics.
+  public var k: Int
+  /// The test interactions ranked (stored entries of the test matrix).
+  public var testInteractions: Int
+  public var precisionAtK: [Float]
+  public var recallAtK: [Float]
+  public var auc: [Float]
+  public var reciprocalRank: [Float]
+  public var ndcgAtK: [Float]
+  public var hitRateAtK: [Float]
+
+  /// The metrics of `LightFM.predictRank`'s output and the training matrix it excluded.
+  public init(ranks: CSRMatrix, trainInteractions: CSRMatrix?, k: Int, preserveRows: Bool = false) {
+    self.k = k
+    testInteractions = ranks.nnz
+    precisionAtK = Evaluation.precisionAtK(ranks: ranks, k: k, preserveRows: preserveRows)
+    recallAtK = Evaluation.recallAtK(ranks: ranks, k: k, preserveRows: preserveRows)
+    auc = Evaluation.aucScore(
+      ranks: ranks, trainInteractions: trainInteractions, preserveRows: preserveRows)
+    reciprocalRank = Evaluation.reciprocalRank(ranks: ranks, preserveRows: preserveRows)
+    ndcgAtK = Evaluation.ndcgAtK(ranks: ranks, k: k, preserveRows: preserveRows)
+    hitRateAtK = Evaluation.hitRateAtK(ranks: ranks, k: k, preserveRows: preserveRows)
+  }
+
+  /// The number of users the values belong to.
+  public var users: Int { precisionAtK.count }
+
+  /// The mean of one metric over the users, in Double (NaN without users).
+  public func mean(_ metric: KeyPath<RankingMetrics, [Float]>) -> Double {
+    let values = self[keyPath: metric]
+    return values.isEmpty ? .nan : values.reduce(0.0) { $0 + Double($1) } / Double(values.count)
   }
 }

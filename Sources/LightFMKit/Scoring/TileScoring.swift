@@ -95,30 +95,48 @@ struct QueryRows: Sendable {
     _ matrix: CSRMatrix?, rows: [Int], position: [Int32]? = nil,
     extra: ((_ query: Int) -> Int32)? = nil, arena: ScratchArena
   ) {
-    var starts = [0]
-    var columns: [Int32] = []
-    starts.reserveCapacity(rows.count + 1)
     let stored = matrix?.shape.rows ?? 0
-    for q in rows {
-      let added = extra.map { $0(q) } ?? -1
-      var pending = added >= 0
-      if let matrix, q < stored {
-        for n in matrix.rowPointers[q]..<matrix.rowPointers[q + 1] {
-          let c = matrix.columnIndices[n]
-          let p = position.map { $0[Int(c)] } ?? c
-          if p < 0 { continue }
-          if pending && added <= p {
-            columns.append(added)
-            pending = false
+    let pointers = matrix?.rowPointers ?? [0]
+    let starts = arena.allocate(Int.self, count: rows.count + 1)
+    var capacity = 0
+    for q in rows where q < stored { capacity += pointers[q + 1] - pointers[q] }
+    if extra != nil { capacity += rows.count }
+    let columns = arena.allocate(Int32.self, count: capacity)
+    (matrix?.columnIndices ?? []).withUnsafeBufferPointer { source in
+      var n = 0
+      starts[0] = 0
+      for (s, q) in rows.enumerated() {
+        let row = q < stored ? pointers[q]..<pointers[q + 1] : 0..<0
+        if position == nil && extra == nil {
+          if !row.isEmpty {
+            (columns + n).update(from: source.baseAddress! + row.lowerBound, count: row.count)
           }
-          columns.append(p)
+          n += row.count
+        } else {
+          let added = extra.map { $0(q) } ?? -1
+          var pending = added >= 0
+          for e in row {
+            let p = position.map { $0[Int(source[e])] } ?? source[e]
+            if p < 0 { continue }
+            if pending && added <= p {
+              columns[n] = added
+              n += 1
+              pending = false
+            }
+            columns[n] = p
+            n += 1
+          }
+          if pending {
+            columns[n] = added
+            n += 1
+          }
         }
+        starts[s + 1] = n
       }
-      if pending { columns.append(added) }
-      starts.append(columns.count)
+      assert(n <= capacity)
     }
-    self.starts = SharedMutablePointer(arena.copy(starts))
-    self.columns = SharedMutablePointer(arena.copy(columns))
+    self.starts = SharedMutablePointer(starts)
+    self.columns = SharedMutablePointer(columns)
   }
 
   /// The row of query `s`, as a range of `columns`.
