@@ -33,10 +33,11 @@ public enum Evaluation {
     checkIntersections: Bool = true,
     engine: ScoringEngine = .blas
   ) throws -> [Float] {
-    try metrics(
+    try rankingMetrics(
       model, testInteractions: testInteractions, trainInteractions: trainInteractions, k: k,
       userFeatures: userFeatures, itemFeatures: itemFeatures, preserveRows: preserveRows,
-      numThreads: numThreads, checkIntersections: checkIntersections, engine: engine
+      numThreads: numThreads, checkIntersections: checkIntersections, engine: engine,
+      only: \.precisionAtK
     ).precisionAtK
   }
 
@@ -59,10 +60,11 @@ public enum Evaluation {
     checkIntersections: Bool = true,
     engine: ScoringEngine = .blas
   ) throws -> [Float] {
-    try metrics(
+    try rankingMetrics(
       model, testInteractions: testInteractions, trainInteractions: trainInteractions, k: k,
       userFeatures: userFeatures, itemFeatures: itemFeatures, preserveRows: preserveRows,
-      numThreads: numThreads, checkIntersections: checkIntersections, engine: engine
+      numThreads: numThreads, checkIntersections: checkIntersections, engine: engine,
+      only: \.recallAtK
     ).recallAtK
   }
 
@@ -88,10 +90,11 @@ public enum Evaluation {
     checkIntersections: Bool = true,
     engine: ScoringEngine = .blas
   ) throws -> [Float] {
-    try metrics(
+    try rankingMetrics(
       model, testInteractions: testInteractions, trainInteractions: trainInteractions, k: 1,
       userFeatures: userFeatures, itemFeatures: itemFeatures, preserveRows: preserveRows,
-      numThreads: numThreads, checkIntersections: checkIntersections, engine: engine
+      numThreads: numThreads, checkIntersections: checkIntersections, engine: engine,
+      only: \.auc
     ).auc
   }
 
@@ -111,10 +114,11 @@ public enum Evaluation {
     checkIntersections: Bool = true,
     engine: ScoringEngine = .blas
   ) throws -> [Float] {
-    try metrics(
+    try rankingMetrics(
       model, testInteractions: testInteractions, trainInteractions: trainInteractions, k: 1,
       userFeatures: userFeatures, itemFeatures: itemFeatures, preserveRows: preserveRows,
-      numThreads: numThreads, checkIntersections: checkIntersections, engine: engine
+      numThreads: numThreads, checkIntersections: checkIntersections, engine: engine,
+      only: \.reciprocalRank
     ).reciprocalRank
   }
 
@@ -137,10 +141,11 @@ public enum Evaluation {
     checkIntersections: Bool = true,
     engine: ScoringEngine = .blas
   ) throws -> [Float] {
-    try metrics(
+    try rankingMetrics(
       model, testInteractions: testInteractions, trainInteractions: trainInteractions, k: k,
       userFeatures: userFeatures, itemFeatures: itemFeatures, preserveRows: preserveRows,
-      numThreads: numThreads, checkIntersections: checkIntersections, engine: engine
+      numThreads: numThreads, checkIntersections: checkIntersections, engine: engine,
+      only: \.ndcgAtK
     ).ndcgAtK
   }
 
@@ -157,10 +162,11 @@ public enum Evaluation {
     checkIntersections: Bool = true,
     engine: ScoringEngine = .blas
   ) throws -> [Float] {
-    try metrics(
+    try rankingMetrics(
       model, testInteractions: testInteractions, trainInteractions: trainInteractions, k: k,
       userFeatures: userFeatures, itemFeatures: itemFeatures, preserveRows: preserveRows,
-      numThreads: numThreads, checkIntersections: checkIntersections, engine: engine
+      numThreads: numThreads, checkIntersections: checkIntersections, engine: engine,
+      only: \.hitRateAtK
     ).hitRateAtK
   }
 
@@ -182,13 +188,28 @@ public enum Evaluation {
     checkIntersections: Bool = true,
     engine: ScoringEngine = .blas
   ) throws -> RankingMetrics {
+    try rankingMetrics(
+      model, testInteractions: testInteractions, trainInteractions: trainInteractions, k: k,
+      userFeatures: userFeatures, itemFeatures: itemFeatures, preserveRows: preserveRows,
+      numThreads: numThreads, checkIntersections: checkIntersections, engine: engine, only: nil)
+  }
+
+  /// The one ranking behind every model-taking metric; `only` names the metric to compute (the
+  /// others stay empty), `nil` all of them.
+  private static func rankingMetrics(
+    _ model: LightFM, testInteractions: some InteractionMatrix,
+    trainInteractions: (any InteractionMatrix)?, k: Int, userFeatures: CSRMatrix?,
+    itemFeatures: CSRMatrix?, preserveRows: Bool, numThreads: Int?, checkIntersections: Bool,
+    engine: ScoringEngine, only: KeyPath<RankingMetrics, [Float]>?
+  ) throws -> RankingMetrics {
     try checkK(k)
     let train = trainInteractions?.interactionsCSR()
     let ranks = try model.predictRank(
       testInteractions, trainInteractions: train, userFeatures: userFeatures,
       itemFeatures: itemFeatures, numThreads: numThreads,
       checkIntersections: checkIntersections, engine: engine)
-    return RankingMetrics(ranks: ranks, trainInteractions: train, k: k, preserveRows: preserveRows)
+    return RankingMetrics(
+      ranks: ranks, trainInteractions: train, k: k, preserveRows: preserveRows, only: only)
   }
 
   // MARK: - From ranks
@@ -301,22 +322,45 @@ public struct RankingMetrics: Sendable, Equatable {
   public var reciprocalRank: [Float]
   public var ndcgAtK: [Float]
   public var hitRateAtK: [Float]
+  /// The number of users the values belong to.
+  public var users: Int
 
   /// The metrics of `LightFM.predictRank`'s output and the training matrix it excluded.
-  public init(ranks: CSRMatrix, trainInteractions: CSRMatrix?, k: Int, preserveRows: Bool = false) {
-    self.k = k
-    testInteractions = ranks.nnz
-    precisionAtK = Evaluation.precisionAtK(ranks: ranks, k: k, preserveRows: preserveRows)
-    recallAtK = Evaluation.recallAtK(ranks: ranks, k: k, preserveRows: preserveRows)
-    auc = Evaluation.aucScore(
-      ranks: ranks, trainInteractions: trainInteractions, preserveRows: preserveRows)
-    reciprocalRank = Evaluation.reciprocalRank(ranks: ranks, preserveRows: preserveRows)
-    ndcgAtK = Evaluation.ndcgAtK(ranks: ranks, k: k, preserveRows: preserveRows)
-    hitRateAtK = Evaluation.hitRateAtK(ranks: ranks, k: k, preserveRows: preserveRows)
+  public init(
+    ranks: CSRMatrix, trainInteractions: CSRMatrix?, k: Int, preserveRows: Bool = false
+  ) {
+    self.init(
+      ranks: ranks, trainInteractions: trainInteractions, k: k, preserveRows: preserveRows,
+      only: nil)
   }
 
-  /// The number of users the values belong to.
-  public var users: Int { precisionAtK.count }
+  /// The metrics, or only `only` (the others empty).
+  init(
+    ranks: CSRMatrix, trainInteractions: CSRMatrix?, k: Int, preserveRows: Bool,
+    only: KeyPath<RankingMetrics, [Float]>?
+  ) {
+    self.k = k
+    testInteractions = ranks.nnz
+    func wanted(_ metric: KeyPath<RankingMetrics, [Float]>) -> Bool {
+      only == nil || only == metric
+    }
+    let keep = preserveRows
+    precisionAtK = wanted(\.precisionAtK)
+      ? Evaluation.precisionAtK(ranks: ranks, k: k, preserveRows: keep) : []
+    recallAtK = wanted(\.recallAtK)
+      ? Evaluation.recallAtK(ranks: ranks, k: k, preserveRows: keep) : []
+    auc = wanted(\.auc)
+      ? Evaluation.aucScore(ranks: ranks, trainInteractions: trainInteractions, preserveRows: keep)
+      : []
+    reciprocalRank = wanted(\.reciprocalRank)
+      ? Evaluation.reciprocalRank(ranks: ranks, preserveRows: keep) : []
+    ndcgAtK = wanted(\.ndcgAtK) ? Evaluation.ndcgAtK(ranks: ranks, k: k, preserveRows: keep) : []
+    hitRateAtK = wanted(\.hitRateAtK)
+      ? Evaluation.hitRateAtK(ranks: ranks, k: k, preserveRows: keep) : []
+    users = preserveRows
+      ? ranks.shape.rows : (0..<ranks.shape.rows).filter { ranks.rowCount($0) > 0 }.count
+  }
+
 
   /// The mean of one metric over the users, in Double (NaN without users).
   public func mean(_ metric: KeyPath<RankingMetrics, [Float]>) -> Double {
