@@ -32,7 +32,7 @@ final class ConcurrentCallerTests: XCTestCase {
     func train() throws -> [Float] {
       var copy = seed
       try copy.fitPartial(trainCOO, epochs: 1, numThreads: 1)
-      return copy.parameters!.userEmbeddings
+      return copy.parameters!.users.embeddings
     }
     let (expectedTop, expectedRanks, expectedFit) = (try recommend(), try rank(), try train())
     let before = KernelProbes.blasThreads
@@ -141,6 +141,7 @@ private final class Atomics: @unchecked Sendable {
 /// One parameter side of one feature and one component, for the lazy L2 tests.
 private func side(_ value: Float) -> ParameterSideBuffers {
   ParameterSideBuffers(
-    embeddings: [value], biases: [value], embeddingGradients: [1], embeddingMomentum: [0],
-    biasGradients: [1], biasMomentum: [0])
+    SideParameters(
+      featureCount: 1, embeddings: [value], biases: [value], embeddingGradients: [1],
+      embeddingMomentum: [0], biasGradients: [1], biasMomentum: [0]))
 }
