@@ -1,4 +1,5 @@
 import XCTest
+import _LightFMTestSupport
 
 @testable import LightFMKit
 
@@ -98,5 +99,28 @@ final class CrossValidationTests: XCTestCase {
       interactions: m, timestamps: times, cutoff: 500)
     assertPartition(m, byCutoff.train, byCutoff.test)
     XCTAssertEqual(byCutoff.test.nnz, times.filter { $0 >= 500 }.count)
+  }
+
+  // LightFM cuts at int((1.0 - test_percentage) * n) with a Python float: 0.2 of 100 entries
+  // is exactly 20, and 0.2 of ua.base's 90,570 ratings is 18,114.
+  func testPercentageCutMatchesLightFM() throws {
+    let hundred = try COOMatrix(
+      rows: 10, columns: 10,
+      rowIndices: (0..<100).map { Int32($0 / 10) },
+      columnIndices: (0..<100).map { Int32($0 % 10) },
+      values: [Float](repeating: 1, count: 100))
+    let random = try CrossValidation.randomTrainTestSplit(
+      interactions: hundred, testPercentage: 0.2, randomState: 7)
+    XCTAssertEqual([random.train.nnz, random.test.nnz], [80, 20])
+    let byTime = try CrossValidation.timestampSplit(
+      interactions: hundred, timestamps: Array(0..<100), testPercentage: 0.2)
+    XCTAssertEqual([byTime.train.nnz, byTime.test.nnz], [80, 20])
+
+    guard let directory = MovieLens.directory() else { throw XCTSkip(MovieLens.missingMessage) }
+    let base = try MovieLens.positives("ua.base", in: directory, minRating: 1)
+    XCTAssertEqual(base.nnz, 90_570)
+    let split = try CrossValidation.randomTrainTestSplit(
+      interactions: base, testPercentage: 0.2, randomState: 7)
+    XCTAssertEqual(split.test.nnz, 18_114)
   }
 }

@@ -22,13 +22,13 @@ public enum CrossValidation {
   /// - Throws: `LightFMError` for a fraction outside [0, 1].
   /// - Complexity: O(nnz).
   public static func randomTrainTestSplit(
-    interactions: COOMatrix, testPercentage: Float = 0.2, randomState: UInt64? = nil
+    interactions: COOMatrix, testPercentage: Double = 0.2, randomState: UInt64? = nil
   ) throws -> (train: COOMatrix, test: COOMatrix) {
     try checkFraction(testPercentage)
     var rng = SplitRandom(seed: randomState)
     var order = Array(0..<interactions.nnz)
     rng.shuffle(&order)
-    let cutoff = Int((1 - Double(testPercentage)) * Double(interactions.nnz))
+    let cutoff = trainCount(testPercentage, of: interactions.nnz)
     return (
       take(interactions, order[..<cutoff]),
       take(interactions, order[cutoff...])
@@ -101,12 +101,12 @@ public enum CrossValidation {
   ///   length.
   /// - Complexity: O(nnz log nnz).
   public static func timestampSplit(
-    interactions: COOMatrix, timestamps: [Int], testPercentage: Float = 0.2
+    interactions: COOMatrix, timestamps: [Int], testPercentage: Double = 0.2
   ) throws -> (train: COOMatrix, test: COOMatrix) {
     try checkFraction(testPercentage)
     try checkTimestamps(timestamps, interactions)
     let order = (0..<interactions.nnz).sorted { (timestamps[$0], $0) < (timestamps[$1], $1) }
-    let cutoff = Int((1 - Double(testPercentage)) * Double(interactions.nnz))
+    let cutoff = trainCount(testPercentage, of: interactions.nnz)
     var isTest = [Bool](repeating: false, count: interactions.nnz)
     for e in order[cutoff...] { isTest[e] = true }
     let all = 0..<interactions.nnz
@@ -133,7 +133,14 @@ public enum CrossValidation {
 
   // MARK: - Helpers
 
-  static func checkFraction(_ p: Float) throws {
+  /// The number of entries that train: `⌊(1 − p) · count⌋`, computed in `Double` as LightFM
+  /// does. A `Float` fraction widens 0.2 to 0.2000000030, which can move the cut by one entry
+  /// (100 entries would split 79/21, not 80/20).
+  static func trainCount(_ p: Double, of count: Int) -> Int {
+    Int((1 - p) * Double(count))
+  }
+
+  static func checkFraction(_ p: Double) throws {
     guard p.isFinite, p >= 0, p <= 1 else {
       throw LightFMError.invalidParameter("testPercentage", p, expected: "a fraction in [0, 1]")
     }
