@@ -139,10 +139,8 @@ enum ModelFile {
       let matrix = side == .user ? saved.userFeatures : saved.itemFeatures
       let ids = saved.dataset.map { side == .user ? $0.userIDs.count : $0.itemIDs.count }
       let features = p?[side].featureCount
-      if let matrix, let features, matrix.shape.columns != features {
-        throw LightFMError.invalidData(
-          "the \(side)-feature matrix has \(matrix.shape.columns) columns, the model \(features) "
-            + "\(side) features")
+      if let matrix, let features {
+        try LightFM.checkFeatureMatrix(matrix, side: side, features: features)
       }
       if let matrix, let ids, matrix.shape.rows != ids {
         throw LightFMError.invalidData(

@@ -29,7 +29,8 @@ extension LightFM {
     candidates: [Int]? = nil,
     numThreads: Int? = nil
   ) throws -> Recommendations {
-    try checkColdStartWidth(features, expected: userFeatureCount, side: .user)
+    try Self.checkFeatureMatrix(
+      features, side: .user, features: try fittedParameters().userFeatureCount)
     return try recommend(
       k: k, candidates: candidates, userFeatures: features, itemFeatures: itemFeatures,
       numThreads: numThreads)
@@ -68,15 +69,16 @@ extension LightFM {
     itemFeatures: CSRMatrix? = nil,
     numThreads: Int? = nil
   ) throws -> [[Int]] {
-    try checkColdStartWidth(features, expected: itemFeatureCount, side: .item)
+    let itemFeatureCount = try fittedParameters().itemFeatureCount
+    try Self.checkFeatureMatrix(features, side: .item, features: itemFeatureCount)
+    if let itemFeatures {
+      try Self.checkFeatureMatrix(itemFeatures, side: .item, features: itemFeatureCount)
+    }
     let userCount = try userRepresentations(features: userFeatures).biases.count
     let catalog = itemFeatures ?? CSRMatrix.identity(itemFeatureCount)
     let items = catalog.shape.rows
     let rows = users ?? Array(0..<userCount)
-    for (n, u) in rows.enumerated() where u < 0 || u >= userCount {
-      throw LightFMError.invalidData(
-        "user index \(u) at position \(n) is outside 0..<\(userCount)")
-    }
+    try Self.checkIndices(rows, side: .user, rows: userCount)
     if let excluding {
       try Self.checkExclusion(excluding, users: userCount, items: items)
     }
@@ -104,18 +106,6 @@ extension LightFM {
     return out
   }
 
-  private func checkColdStartWidth(_ features: CSRMatrix, expected: Int, side: Side) throws {
-    guard isFitted else {
-      throw LightFMError(.notFitted, "the model has not been fitted: call fit first")
-    }
-    guard features.shape.columns == expected else {
-      let builder = side == .user ? "coldStartUserFeatures" : "coldStartItemFeatures"
-      throw LightFMError.invalidData(
-        "the new \(side.plural)' feature matrix has \(features.shape.columns) columns, but the "
-          + "model has \(expected) \(side) features: build it with Dataset.\(builder) on the "
-          + "dataset the model was fitted with")
-    }
-  }
 }
 
 // MARK: - Matrix helpers

@@ -253,19 +253,11 @@ extension LightFM {
           + "\(entities) \(side.plural): expected one feature row per \(side) "
           + "(rows >= \(entities))")
     }
-    if let modelFeatures, m.shape.columns > modelFeatures {
-      throw LightFMError.invalidData(
-        "the \(side) feature matrix has \(m.shape.columns) columns but the model was built "
-          + "with \(modelFeatures) \(side) features: expected \(modelFeatures) columns; grow "
-          + "the model (grow(userFeatureCount:itemFeatureCount:using:)) or call fit to start over")
+    if let modelFeatures {
+      try checkFeatureMatrix(m, side: side, features: modelFeatures)
+    } else {
+      try checkFinite(m.values, what: "\(side) feature")
     }
-    if let modelFeatures, m.shape.columns < modelFeatures {
-      throw LightFMError.invalidData(
-        "the \(side) feature matrix has \(m.shape.columns) columns but the model was built "
-          + "with \(modelFeatures) \(side) features: expected \(modelFeatures) columns, one "
-          + "per model feature (as LightFM's fit_partial)")
-    }
-    try checkFinite(m.values, what: "\(side) feature")
   }
 
   /// The per-entry weights, after checking they match the interactions entry by entry.

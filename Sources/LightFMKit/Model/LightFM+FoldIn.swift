@@ -143,9 +143,7 @@ extension LightFM {
         "fold-in stores each new user in its identity feature, but the dataset has user "
           + "identity features off: use foldInRepresentations instead")
     }
-    guard isFitted else {
-      throw LightFMError(.notFitted, "cannot fold users into a model that was never fitted")
-    }
+    _ = try fittedParameters()
     let featuresBefore = userFeatureCount
     try grow(to: dataset, using: &generator)
     let d = noComponents
@@ -163,12 +161,8 @@ extension LightFM {
     // Each listed user's identity column and its weight in the user's feature row.
     var identity: [(column: Int, weight: Float)] = []
     identity.reserveCapacity(users.count)
-    for (n, u) in users.enumerated() {
-      guard u >= 0 && u < interactions.shape.rows else {
-        throw LightFMError.invalidData(
-          "user index \(u) at position \(n) is outside the interactions' rows "
-            + "0..<\(interactions.shape.rows)")
-      }
+    try Self.checkIndices(users, side: .user, rows: interactions.shape.rows)
+    for u in users {
       let id = dataset.userIDs.id(at: u)
       guard let column = dataset.userFeatureNames[id] else {
         throw LightFMError(.unknownID, "user '\(id)' has no identity feature in the dataset")

@@ -60,40 +60,26 @@ struct PairScorer {
   let itemRows: CSRMatrix?
 
   init(_ model: LightFM, userFeatures: CSRMatrix?, itemFeatures: CSRMatrix?) throws {
-    guard let p = model.parameters else {
-      throw LightFMError(.notFitted, "the model is not fitted yet: call fit before predict")
-    }
+    let p = try model.fittedParameters()
     parameters = p
-    for (m, side, count) in [
-      (userFeatures, Side.user, p.userFeatureCount), (itemFeatures, .item, p.itemFeatureCount),
-    ] {
-      guard let m else { continue }
-      if m.shape.columns != count {
-        throw LightFMError.invalidData(
-          "the \(side) feature matrix has \(m.shape.columns) columns but the model was built "
-            + "with \(count) \(side) features: expected \(count) columns")
-      }
-      try LightFM.checkFinite(m.values, what: "\(side) feature")
+    if let userFeatures {
+      try LightFM.checkFeatureMatrix(userFeatures, side: .user, features: p.userFeatureCount)
+    }
+    if let itemFeatures {
+      try LightFM.checkFeatureMatrix(itemFeatures, side: .item, features: p.itemFeatureCount)
     }
     userRows = userFeatures
     itemRows = itemFeatures
   }
 
   func checkUsers(_ ids: [Int]) throws {
-    try Self.check(ids, side: .user, rows: userRows?.shape.rows ?? parameters.userFeatureCount)
+    try LightFM.checkIndices(
+      ids, side: .user, rows: userRows?.shape.rows ?? parameters.userFeatureCount)
   }
 
   func checkItems(_ ids: [Int]) throws {
-    try Self.check(ids, side: .item, rows: itemRows?.shape.rows ?? parameters.itemFeatureCount)
-  }
-
-  private static func check(_ ids: [Int], side: Side, rows: Int) throws {
-    if let bad = ids.first(where: { $0 < 0 || $0 >= rows }) {
-      throw LightFMError(
-        .unknownID,
-        "\(side) index \(bad) is outside 0..<\(rows): expected a \(side) the model was trained "
-          + "on or a row of the \(side) feature matrix")
-    }
+    try LightFM.checkIndices(
+      ids, side: .item, rows: itemRows?.shape.rows ?? parameters.itemFeatureCount)
   }
 
   /// The scores of validated pairs.

@@ -45,12 +45,7 @@ extension LightFM {
     let threads = try Self.threadCount(numThreads)
     let userReps = try userRepresentationMatrix(userFeatures)
     let itemReps = try itemRepresentationMatrix(itemFeatures)
-    if let users {
-      for (n, u) in users.enumerated() where u < 0 || u >= userReps.count {
-        throw LightFMError.invalidData(
-          "user index \(u) at position \(n) is outside 0..<\(userReps.count)")
-      }
-    }
+    if let users { try Self.checkIndices(users, side: .user, rows: userReps.count) }
     if let excluding {
       try Self.checkExclusion(excluding, users: userReps.count, items: itemReps.count)
     }
@@ -95,10 +90,7 @@ extension BlockedScorer {
   /// - Throws: `LightFMError` for an item index out of range.
   mutating func restrict(to candidates: [Int]) throws {
     let total = items.count
-    for (n, i) in candidates.enumerated() where i < 0 || i >= total {
-      throw LightFMError.invalidData(
-        "candidate item \(i) at position \(n) is outside 0..<\(total)")
-    }
+    try LightFM.checkIndices(candidates, side: .item, rows: total)
     var seen = [Bool](repeating: false, count: total)
     for i in candidates { seen[i] = true }
     let d = items.dimension

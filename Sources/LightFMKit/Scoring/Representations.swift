@@ -23,8 +23,9 @@ struct Representations: Sendable {
   ///   - features: a `rows × featureCount` matrix, or `nil` for the identity.
   ///   - embeddings: `featureCount × d` feature embeddings.
   ///   - biases: `featureCount` feature biases.
-  ///   - side: .user or "item", for error messages.
-  /// - Throws: `LightFMError` when the feature matrix does not have `featureCount` columns.
+  ///   - side: which side the matrix describes, for error messages.
+  /// - Throws: `LightFMError` when the feature matrix does not have `featureCount` columns or
+  ///   holds a non-finite value.
   /// - Complexity: O(nnz(F) · d); O(1) for identity features.
   init(
     features: CSRMatrix?, embeddings: [Float], biases: [Float], dimension d: Int, side: Side
@@ -38,11 +39,7 @@ struct Representations: Sendable {
       self.biases = biases
       return
     }
-    guard features.shape.columns == featureCount else {
-      throw LightFMError.invalidData(
-        "the \(side) feature matrix has \(features.shape.columns) columns, but the model has "
-          + "\(featureCount) \(side) features: expected exactly \(featureCount) columns")
-    }
+    try LightFM.checkFeatureMatrix(features, side: side, features: featureCount)
     let rows = features.shape.rows
     var outEmbeddings = [Float](repeating: 0, count: rows * d)
     var outBiases = [Float](repeating: 0, count: rows)
@@ -104,23 +101,15 @@ struct Representations: Sendable {
 // MARK: - Public access
 
 extension LightFM {
-  /// The fitted parameters, or a `notFitted` error.
-  func parametersForScoring() throws -> ModelParameters {
-    guard let parameters else {
-      throw LightFMError(.notFitted, "the model has not been fitted: call fit first")
-    }
-    return parameters
-  }
-
   func userRepresentationMatrix(_ features: CSRMatrix?) throws -> Representations {
-    let p = try parametersForScoring()
+    let p = try fittedParameters()
     return try Representations(
       features: features, embeddings: p.users.embeddings, biases: p.users.biases,
       dimension: p.noComponents, side: .user)
   }
 
   func itemRepresentationMatrix(_ features: CSRMatrix?) throws -> Representations {
-    let p = try parametersForScoring()
+    let p = try fittedParameters()
     return try Representations(
       features: features, embeddings: p.items.embeddings, biases: p.items.biases,
       dimension: p.noComponents, side: .item)

@@ -67,10 +67,7 @@ extension LightFM {
   ) throws -> Recommendations {
     if k < 1 { throw LightFMError.invalidParameter("k", k, expected: "at least 1") }
     let threads = try threadCount(numThreads)
-    for (n, q) in queries.enumerated() where q < 0 || q >= reps.count {
-      throw LightFMError.invalidData(
-        "\(side) index \(q) at position \(n) is outside 0..<\(reps.count)")
-    }
+    try checkIndices(queries, side: side, rows: reps.count)
     let unit = reps.normalized()
     var scorer = BlockedScorer(queries: unit, queryRows: queries, items: unit)
     scorer.excludeSelf = true
