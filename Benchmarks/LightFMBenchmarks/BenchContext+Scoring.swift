@@ -77,7 +77,7 @@ extension BenchContext {
     for (n, u) in subset.enumerated() {
       let x = blas[u]
       let y = scalar[n]
-      if x.map(\.item) == y.map(\.item) { sameItems += 1 }
+      if x.map(\.index) == y.map(\.index) { sameItems += 1 }
       for (p, q) in zip(x, y) { maxScoreGap = max(maxScoreGap, abs(p.score - q.score)) }
     }
     harness.fact(

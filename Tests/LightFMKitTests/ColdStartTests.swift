@@ -77,8 +77,8 @@ final class ColdStartTests: XCTestCase {
     let lists = try model.recommendForNewUsers(
       features: newUsers, k: perCluster, itemFeatures: itemFeatures)
     XCTAssertEqual(lists.count, 2)
-    XCTAssertTrue(lists[0].allSatisfy { $0.item / perCluster == 2 }, "\(Array(lists[0]))")
-    XCTAssertTrue(lists[1].allSatisfy { $0.item / perCluster == 0 }, "\(Array(lists[1]))")
+    XCTAssertTrue(lists[0].allSatisfy { $0.index / perCluster == 2 }, "\(Array(lists[0]))")
+    XCTAssertTrue(lists[1].allSatisfy { $0.index / perCluster == 0 }, "\(Array(lists[1]))")
     // Their representations are the sums of their features' embeddings.
     let reps = try model.userRepresentations(features: newUsers)
     let likes2 = dataset.userFeatureNames["likes:2"]!

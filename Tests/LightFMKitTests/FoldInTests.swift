@@ -220,7 +220,7 @@ final class FoldInTests: XCTestCase {
       .interactions.toCSR()
     try model.foldIn(users: [u], interactions: arrivals, dataset: dataset)
     let lists = try model.recommend(users: [u], k: 10, excluding: arrivals)
-    XCTAssertEqual(Set(lists[0].map(\.item)), [0, 2], "the two items user_4 does not know")
+    XCTAssertEqual(Set(lists[0].map(\.index)), [0, 2], "the two items user_4 does not know")
     XCTAssertEqual(try model.predict(userIds: [0, 1, 2], itemIds: [0, 1, 2]), before)
     let rows = arrivals.selectingRows([u])
     let (biases, embeddings) = try model.foldInRepresentations(interactions: rows)

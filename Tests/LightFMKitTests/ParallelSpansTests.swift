@@ -2,7 +2,7 @@ import XCTest
 
 @testable import LightFMKit
 
-/// The fit call's parallel fixed costs: copies and the non-finite scan, on spans of any size.
+/// The fit call's parallel fixed costs, copies and the non-finite scan, on spans of any size.
 final class ParallelSpansTests: XCTestCase {
   /// Sizes around the eight-lane blocks, the 1,024-value blocks and the two-span threshold.
   let counts = [0, 1, 7, 8, 9, 1023, 1024, 1025, 3 * ParallelSpans.minimumSpan + 5]
@@ -44,27 +44,6 @@ final class ParallelSpansTests: XCTestCase {
         XCTAssertEqual(copy, source, "count \(count), threads \(threads)")
       }
     }
-  }
-
-  func testScheduleOfStateReadsTheOptimiserState() throws {
-    var model = LightFM(learningSchedule: .adagrad, randomState: 1)
-    let x = try COOMatrix(
-      rows: 3, columns: 40, rowIndices: [0, 1, 2], columnIndices: [0, 17, 39], values: [1, 1, 1])
-    try model.fit(x, epochs: 2)
-    var p = try XCTUnwrap(model.parameters)
-    XCTAssertEqual(LightFM.scheduleOfState(p), .adagrad)
-    p.items.embeddingGradients[p.items.embeddingGradients.count - 1] = 0.5
-    XCTAssertEqual(LightFM.scheduleOfState(p), .adadelta, "a sum below 1 in the tail")
-    p = try XCTUnwrap(model.parameters)
-    p.users.embeddingMomentum[9] = -1e-30
-    XCTAssertEqual(LightFM.scheduleOfState(p), .adadelta, "a non-zero second accumulator")
-    p = try XCTUnwrap(model.parameters)
-    p.items.biasGradients[3] = .nan
-    XCTAssertEqual(LightFM.scheduleOfState(p), .adadelta, "NaN is not Adagrad's state")
-
-    model.learningSchedule = .adadelta
-    try model.fit(x, epochs: 1)
-    XCTAssertEqual(LightFM.scheduleOfState(try XCTUnwrap(model.parameters)), .adadelta)
   }
 
   private func first(_ values: [Float], _ threads: Int) -> Int? {

@@ -13,7 +13,7 @@ final class ScoringTests: XCTestCase {
     XCTAssertEqual(got.count, expected.count, file: file, line: line)
     for (n, list) in expected.enumerated() {
       let mine = got[got.startIndex + n]
-      XCTAssertEqual(mine.map(\.item), list.map(\.item), "list \(n)", file: file, line: line)
+      XCTAssertEqual(mine.map(\.index), list.map(\.item), "list \(n)", file: file, line: line)
       for (a, b) in zip(mine, list) {
         XCTAssertEqual(Double(a.score), b.score, accuracy: tolerance, file: file, line: line)
       }
@@ -81,7 +81,7 @@ final class ScoringTests: XCTestCase {
     let expected = try F.bruteTopK(
       model, users: chosen, k: 4, excluding: known, candidates: candidates)
     assertMatches(got, expected)
-    for list in got { XCTAssertTrue(list.allSatisfy { candidates.contains($0.item) }) }
+    for list in got { XCTAssertTrue(list.allSatisfy { candidates.contains($0.index) }) }
   }
 
   func testBLASAndScalarAgreeOnRandomFloats() throws {
@@ -92,7 +92,7 @@ final class ScoringTests: XCTestCase {
     let blas = try model.recommend(k: 10, excluding: known, numThreads: 2, engine: .blas)
     let scalar = try model.recommend(k: 10, excluding: known, numThreads: 2, engine: .scalar)
     for (a, b) in zip(blas, scalar) {
-      XCTAssertEqual(a.map(\.item), b.map(\.item))
+      XCTAssertEqual(a.map(\.index), b.map(\.index))
       for (x, y) in zip(a, b) { XCTAssertEqual(x.score, y.score, accuracy: 1e-4) }
     }
     let expected = try F.bruteTopK(model, users: [0, 150, 299], k: 10, excluding: nil)
@@ -172,7 +172,7 @@ final class ScoringTests: XCTestCase {
         let expected = (0..<40).filter { $0 != q }
           .map { (item: $0, score: cosine(p.items.embeddings, q, $0)) }
           .sorted { ($0.score, -$0.item) > ($1.score, -$1.item) }.prefix(5)
-        XCTAssertEqual(lists[n].map(\.item), expected.map(\.item))
+        XCTAssertEqual(lists[n].map(\.index), expected.map(\.item))
         for (a, b) in zip(lists[n], expected) {
           XCTAssertEqual(Double(a.score), b.score, accuracy: 1e-5)
         }
@@ -180,9 +180,9 @@ final class ScoringTests: XCTestCase {
     }
     let users = try model.similarUsers(to: 7, k: 50)
     XCTAssertEqual(users.count, 19)
-    XCTAssertFalse(users.contains { $0.item == 7 })
+    XCTAssertFalse(users.contains { $0.index == 7 })
     XCTAssertEqual(
-      users.first?.item,
+      users.first?.index,
       (0..<20).filter { $0 != 7 }.max {
         cosine(p.users.embeddings, 7, $0) < cosine(p.users.embeddings, 7, $1)
       })

@@ -69,8 +69,8 @@ struct BlockedScorer {
     let block = max(1, min(userBlock, (queryCount + 4 * threads - 1) / (4 * threads)))
     let tileItems = max(16, min(itemTile, itemCount))
     let blocks = (queryCount + block - 1) / block
-    var storage = [ScoredItem](
-      repeating: ScoredItem(item: -1, score: -.infinity), count: queryCount * kk)
+    var storage = [ScoredIndex](
+      repeating: ScoredIndex(index: -1, score: -.infinity), count: queryCount * kk)
     withExtendedLifetime(ScratchArena()) { arena in
       let scoring = TileScoring(
         queries: queries, rows: rows, items: items, engine: engine, arena: arena)

@@ -18,7 +18,7 @@ extension LightFM {
   /// - Complexity: O(I · d).
   public func similarItems(
     to item: Int, k: Int = 10, itemFeatures: CSRMatrix? = nil
-  ) throws -> [ScoredItem] {
+  ) throws -> [ScoredIndex] {
     Array(try similarItems(to: [item], k: k, itemFeatures: itemFeatures, numThreads: 1)[0])
   }
 
@@ -45,11 +45,11 @@ extension LightFM {
   /// - Complexity: O(U · d).
   public func similarUsers(
     to user: Int, k: Int = 10, userFeatures: CSRMatrix? = nil
-  ) throws -> [ScoredItem] {
+  ) throws -> [ScoredIndex] {
     Array(try similarUsers(to: [user], k: k, userFeatures: userFeatures, numThreads: 1)[0])
   }
 
-  /// The `k` most similar users of each user in `users` (the elements' `.item` is a user).
+  /// The `k` most similar users of each user in `users` (each entry's `index` is a user).
   ///
   /// - Complexity: O(|users| · U · d).
   public func similarUsers(

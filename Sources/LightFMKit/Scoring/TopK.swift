@@ -1,62 +1,3 @@
-/// One recommended item and its score.
-public struct ScoredItem: Equatable, Hashable, Sendable {
-  /// The item's row index (in the item feature matrix, or the model's items).
-  public let item: Int
-  /// s(u, i) = b_u + b_i + p_u · q_i (cosine similarity for `similarItems`/`similarUsers`).
-  public let score: Float
-
-  public init(item: Int, score: Float) {
-    self.item = item
-    self.score = score
-  }
-}
-
-/// The top-k lists of a batch of queries: one list per requested user (or item), best first.
-///
-/// Lists are slices of one flat buffer, so a batch of 100,000 users costs one allocation.
-/// Ties are broken towards the lower item index, so results are deterministic.
-public struct Recommendations: RandomAccessCollection, Sendable {
-  /// The queried rows, in the order of the lists.
-  public let queries: [Int]
-  /// The longest a list can be.
-  public let k: Int
-  let storage: [ScoredItem]
-  let counts: [Int32]
-
-  init(queries: [Int], k: Int, storage: [ScoredItem], counts: [Int32]) {
-    precondition(storage.count == queries.count * k && counts.count == queries.count)
-    self.queries = queries
-    self.k = k
-    self.storage = storage
-    self.counts = counts
-  }
-
-  public var startIndex: Int { 0 }
-  public var endIndex: Int { queries.count }
-
-  /// The list of the `position`-th query (not of user `position`, unless all users were asked).
-  public subscript(position: Int) -> RecommendationList {
-    let start = position * k
-    return RecommendationList(storage: storage[start..<(start + Int(counts[position]))])
-  }
-}
-
-/// One query's top-k list, best first, indexed from 0 (a view into the batch's buffer).
-public struct RecommendationList: RandomAccessCollection, Equatable, Sendable {
-  let storage: ArraySlice<ScoredItem>
-
-  public var startIndex: Int { 0 }
-  public var endIndex: Int { storage.count }
-
-  public subscript(position: Int) -> ScoredItem {
-    storage[storage.startIndex + position]
-  }
-
-  public static func == (a: RecommendationList, b: RecommendationList) -> Bool {
-    a.storage.elementsEqual(b.storage)
-  }
-}
-
 /// A bounded min-heap of (score, item) that keeps the k best entries of a stream.
 ///
 /// "Better" means a higher score, or the same score and a lower item index. The root is the
@@ -132,7 +73,7 @@ struct TopKHeap {
   ///
   /// - Returns: the number of entries written.
   mutating func drain(
-    into out: UnsafeMutablePointer<ScoredItem>, offset: Float, map: UnsafePointer<Int32>?
+    into out: UnsafeMutablePointer<ScoredIndex>, offset: Float, map: UnsafePointer<Int32>?
   ) -> Int {
     let n = count
     var remaining = n
@@ -144,7 +85,7 @@ struct TopKHeap {
       let lastItem = items[remaining]
       siftDown(lastScore, lastItem, remaining)
       let reported = map.map { Int($0[Int(it)]) } ?? Int(it)
-      (out + remaining).initialize(to: ScoredItem(item: reported, score: s + offset))
+      (out + remaining).initialize(to: ScoredIndex(index: reported, score: s + offset))
     }
     count = 0
     return n
