@@ -17,7 +17,7 @@ extension BenchContext {
     let threadCounts = [1, 2]
     let epochs = quick ? 2 : 10
     if let ml = try workloads.movieLens(harness) {
-      for loss in Loss.allCases {
+      for loss in LightFM.Loss.allCases {
         var oneThread: Double?
         for t in threadCounts {
           var model = LightFM(noComponents: 30, loss: loss, learningRate: 0.05, randomState: 7)
@@ -46,15 +46,17 @@ extension BenchContext {
         "data",
         "training set: synthetic \(c.users) users × \(c.items) items, ~1.25M interactions: "
           + "\(small.train.nnz) train")
-      try trainSynthetic(small.train, label: "1M", losses: Loss.allCases, threadCounts: [1, 2])
+      try trainSynthetic(
+        small.train, label: "1M", losses: LightFM.Loss.allCases, threadCounts: [1, 2])
       try trainSynthetic(set.data.train, label: "full", losses: [.warp], threadCounts: [2])
     } else {
-      try trainSynthetic(set.data.train, label: "full", losses: Loss.allCases, threadCounts: [1, 2])
+      try trainSynthetic(
+        set.data.train, label: "full", losses: LightFM.Loss.allCases, threadCounts: [1, 2])
     }
   }
 
   private func trainSynthetic(
-    _ train: COOMatrix, label: String, losses: [Loss], threadCounts: [Int]
+    _ train: COOMatrix, label: String, losses: [LightFM.Loss], threadCounts: [Int]
   ) throws {
     let shape = "\(train.shape.rows)×\(train.shape.columns)"
     for loss in losses {

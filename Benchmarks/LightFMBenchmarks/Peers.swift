@@ -97,7 +97,7 @@ extension LightFMBench {
       let label = "\(train.shape.rows)×\(train.shape.columns)"
       var losses: [String: LossResult] = [:]
       var warpModel: LightFM?
-      for loss in Loss.allCases {
+      for loss in LightFM.Loss.allCases {
         var model = LightFM(noComponents: d, loss: loss, learningRate: 0.05, randomState: seed)
         let seconds = try secondsOf { try model.fit(train, epochs: epochs, numThreads: threads) }
         let ranks = try model.predictRank(

@@ -19,7 +19,7 @@ final class GrowTests: XCTestCase {
 
   func testGrowKeepsLearnedValuesAndInitialisesNewRows() throws {
     let d = 4
-    for schedule in LearningSchedule.allCases {
+    for schedule in LightFM.LearningSchedule.allCases {
       var model = LightFM(noComponents: d, learningSchedule: schedule)
       let before = trained(d: d, users: 3, items: 5)
       model.parameters = before

@@ -86,7 +86,7 @@ final class ModelFileTests: XCTestCase {
   }
 
   /// A trained hybrid model: two planted groups of users and items, items with group features.
-  func trainedModel(loss: Loss) throws -> (LightFM, Dataset, CSRMatrix, COOMatrix) {
+  func trainedModel(loss: LightFM.Loss) throws -> (LightFM, Dataset, CSRMatrix, COOMatrix) {
     var dataset = Dataset()
     let users = (0..<20).map { "u\($0)" }
     let items = (0..<30).map { "i\($0)" }
@@ -106,7 +106,7 @@ final class ModelFileTests: XCTestCase {
   }
 
   func testTrainedModelPredictsAndContinuesBitForBitAfterLoad() throws {
-    for loss in [Loss.warp, .logistic] {
+    for loss in [LightFM.Loss.warp, .logistic] {
       var (model, dataset, features, interactions) = try trainedModel(loss: loss)
       let url = directory.appendingPathComponent("trained-\(loss).lfm")
       try model.save(to: url, dataset: dataset, itemFeatures: features)

@@ -12,8 +12,8 @@ import _LightFMTestSupport
 final class MovieLensQualityTests: XCTestCase {
   struct Case {
     let name: String
-    let loss: Loss
-    let schedule: LearningSchedule
+    let loss: LightFM.Loss
+    let schedule: LightFM.LearningSchedule
     let hybrid: Bool
     /// userAlpha = itemAlpha (the protocol's 0 unless an L2 case).
     var alpha: Float = 0

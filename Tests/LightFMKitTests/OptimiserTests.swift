@@ -6,7 +6,7 @@ import XCTest
 /// Single optimiser steps computed by hand, for the SIMD row path and the scalar path, and the
 /// schedule read back from the optimiser state.
 final class OptimiserTests: XCTestCase {
-  func optimiser(_ schedule: LearningSchedule) -> Optimiser {
+  func optimiser(_ schedule: LightFM.LearningSchedule) -> Optimiser {
     Optimiser(schedule: schedule, learningRate: 0.1, rho: 0.9, epsilon: 1e-6)
   }
 
@@ -90,7 +90,7 @@ final class OptimiserTests: XCTestCase {
   /// block and a scalar tail).
   func testRowUpdateMatchesScalarSteps() {
     let d = 11
-    for schedule in LearningSchedule.allCases {
+    for schedule in LightFM.LearningSchedule.allCases {
       for alpha: Float in [0, 0.3] {
         let o = optimiser(schedule)
         var theta = (0..<d).map { Float($0) * 0.1 - 0.4 }

@@ -108,8 +108,8 @@ final class TrainingTests: XCTestCase {
   func testZeroWeightsChangeNothingNotEvenAccumulators() throws {
     let data = Synthetic.generate(.small)
     let zeros = try data.train.withValues([Float](repeating: 0, count: data.train.nnz))
-    for loss in [Loss.logistic, .bpr, .warp] {
-      for schedule in LearningSchedule.allCases {
+    for loss in [LightFM.Loss.logistic, .bpr, .warp] {
+      for schedule in LightFM.LearningSchedule.allCases {
         let base = LightFM(learningSchedule: schedule, loss: loss, randomState: 1)
         var (model, p0) = try initial(base, data.train)
         try model.fitPartial(data.train, sampleWeight: zeros, epochs: 2)
@@ -122,7 +122,7 @@ final class TrainingTests: XCTestCase {
 
   func testOneThreadWithASeedReproducesBitForBit() throws {
     let data = Synthetic.generate(.small)
-    for loss in Loss.allCases {
+    for loss in LightFM.Loss.allCases {
       var a = LightFM(loss: loss, randomState: 11)
       var b = LightFM(loss: loss, randomState: 11)
       var c = LightFM(loss: loss, randomState: 12)
@@ -165,8 +165,8 @@ final class TrainingTests: XCTestCase {
     let data = Synthetic.generate(.small)
     let train = try CSRMatrix(data.train)
     let test = try CSRMatrix(data.test)
-    let floors: [Loss: Double] = [.logistic: 0.62, .bpr: 0.6, .warp: 0.85, .warpKOS: 0.78]
-    for loss in Loss.allCases {
+    let floors: [LightFM.Loss: Double] = [.logistic: 0.62, .bpr: 0.6, .warp: 0.85, .warpKOS: 0.78]
+    for loss in LightFM.Loss.allCases {
       var aucs: [Double] = []
       for threads in [1, 2] {
         var model = LightFM(noComponents: 16, loss: loss, randomState: 1)
@@ -224,8 +224,8 @@ final class TrainingTests: XCTestCase {
       rows: 3, columns: 2, rowPointers: [0, 1, 1, 2], columnIndices: [0, 1], values: [1, 1])
     let items = try CSRMatrix(
       rows: 3, columns: 2, rowPointers: [0, 1, 2, 2], columnIndices: [0, 1], values: [1, 1])
-    for loss in Loss.allCases {
-      for schedule in LearningSchedule.allCases {
+    for loss in LightFM.Loss.allCases {
+      for schedule in LightFM.LearningSchedule.allCases {
         var model = LightFM(
           noComponents: 4, learningSchedule: schedule, loss: loss, itemAlpha: 0.01,
           userAlpha: 0.01, randomState: 1)
@@ -241,7 +241,7 @@ final class TrainingTests: XCTestCase {
 
   func testWARPTerminatesForAUserWhoLikesEverything() throws {
     let x = try coo(2, 3, [(0, 0, 1), (0, 1, 1), (0, 2, 1), (1, 0, 1)])
-    for loss in [Loss.warp, .warpKOS, .bpr] {
+    for loss in [LightFM.Loss.warp, .warpKOS, .bpr] {
       var model = LightFM(loss: loss, randomState: 1)
       try model.fit(x, epochs: 3)
       XCTAssertTrue(model.isFitted)
@@ -252,7 +252,7 @@ final class TrainingTests: XCTestCase {
   /// overflow on them (every user here has items it does not know, so WARP finds violators).
   func testHugeKAndMaxSampledFitWithoutCrashing() throws {
     let x = try coo(2, 4, [(0, 0, 1), (0, 1, 1), (1, 2, 1), (1, 0, -1)])
-    for loss in [Loss.logistic, .bpr, .warp, .warpKOS] {
+    for loss in [LightFM.Loss.logistic, .bpr, .warp, .warpKOS] {
       var model = LightFM(k: .max, loss: loss, maxSampled: .max, randomState: 3)
       try model.fit(x, epochs: 2)
       let p = try XCTUnwrap(model.parameters)
@@ -266,7 +266,7 @@ final class TrainingTests: XCTestCase {
   func testSwitchingTheScheduleBeforeFitPartialIsAnError() throws {
     let x = try coo(3, 4, [(0, 0, 1), (0, 1, 1), (1, 2, 1), (2, 3, 1), (2, 0, 1)])
     for (first, second) in [
-      (LearningSchedule.adadelta, LearningSchedule.adagrad), (.adagrad, .adadelta),
+      (LightFM.LearningSchedule.adadelta, LightFM.LearningSchedule.adagrad), (.adagrad, .adadelta),
     ] {
       for epochs in [0, 2] {
         var model = LightFM(learningSchedule: first, loss: .warp, randomState: 2)

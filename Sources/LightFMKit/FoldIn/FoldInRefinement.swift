@@ -7,7 +7,7 @@
 /// How the optional refinement after a closed-form fold-in samples and learns.
 struct FoldInRefinement: Sendable {
   /// WARP (`.warp`, `.warpKOS`) or BPR-style pairs (`.bpr`, `.logistic`).
-  var loss: Loss
+  var loss: LightFM.Loss
   var learningRate: Float
   var maxSampled: Int
   var userAlpha: Float

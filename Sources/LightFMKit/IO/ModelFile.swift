@@ -212,8 +212,10 @@ enum ModelFile {
       })
     let lossName = try r.string("loss")
     let scheduleName = try r.string("learning schedule")
-    guard let loss = Loss(rawValue: lossName) else { throw corrupt("unknown loss '\(lossName)'") }
-    guard let schedule = LearningSchedule(rawValue: scheduleName) else {
+    guard let loss = LightFM.Loss(rawValue: lossName) else {
+      throw corrupt("unknown loss '\(lossName)'")
+    }
+    guard let schedule = LightFM.LearningSchedule(rawValue: scheduleName) else {
       throw corrupt("unknown learning schedule '\(scheduleName)'")
     }
     var model = LightFM(

@@ -12,7 +12,7 @@ extension ModelParameters {
   /// - Complexity: O((new features)·d) plus the copy of each array when it must reallocate.
   mutating func grow(
     userFeatureCount newUsers: Int, itemFeatureCount newItems: Int,
-    schedule: LearningSchedule, using generator: inout some RandomNumberGenerator
+    schedule: LightFM.LearningSchedule, using generator: inout some RandomNumberGenerator
   ) {
     precondition(newUsers >= userFeatureCount && newItems >= itemFeatureCount, "growth only adds")
     users.grow(to: newUsers, d: noComponents, schedule: schedule, using: &generator)

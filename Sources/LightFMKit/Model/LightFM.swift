@@ -1,23 +1,3 @@
-/// The loss a `LightFM` model is trained with.
-public enum Loss: String, CaseIterable, Sendable {
-  /// Pointwise logistic loss on every interaction, positive (value > 0) or negative.
-  case logistic
-  /// Bayesian Personalised Ranking (Rendle et al. 2009): a positive against a sampled negative.
-  case bpr
-  /// Weighted Approximate-Rank Pairwise (Weston et al. 2011).
-  case warp
-  /// k-th order statistic WARP (Weston et al. 2013).
-  case warpKOS = "warp-kos"
-}
-
-/// The per-parameter learning-rate schedule.
-public enum LearningSchedule: String, CaseIterable, Sendable {
-  /// Adagrad (Duchi et al. 2011).
-  case adagrad
-  /// Adadelta (Zeiler 2012).
-  case adadelta
-}
-
 /// A hybrid matrix-factorisation recommender: users and items are sums of feature embeddings.
 ///
 /// ```
@@ -131,3 +111,34 @@ public struct LightFM: Sendable {
     }
   }
 }
+
+extension LightFM {
+  /// The loss a `LightFM` model is trained with.
+  public enum Loss: String, CaseIterable, Sendable {
+    /// Pointwise logistic loss on every interaction, positive (value > 0) or negative.
+    case logistic
+    /// Bayesian Personalised Ranking (Rendle et al. 2009): a positive against a sampled
+    /// negative.
+    case bpr
+    /// Weighted Approximate-Rank Pairwise (Weston et al. 2011).
+    case warp
+    /// k-th order statistic WARP (Weston et al. 2013).
+    case warpKOS = "warp-kos"
+  }
+
+  /// The per-parameter learning-rate schedule.
+  public enum LearningSchedule: String, CaseIterable, Sendable {
+    /// Adagrad (Duchi et al. 2011).
+    case adagrad
+    /// Adadelta (Zeiler 2012).
+    case adadelta
+  }
+}
+
+/// The old top-level name of `LightFM.Loss`.
+@available(*, deprecated, renamed: "LightFM.Loss")
+public typealias Loss = LightFM.Loss
+
+/// The old top-level name of `LightFM.LearningSchedule`.
+@available(*, deprecated, renamed: "LightFM.LearningSchedule")
+public typealias LearningSchedule = LightFM.LearningSchedule

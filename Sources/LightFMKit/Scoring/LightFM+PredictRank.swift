@@ -1,19 +1,3 @@
-// MARK: - Interaction matrices in either sparse form
-
-/// A sparse interaction matrix the evaluation functions accept: `COOMatrix` or `CSRMatrix`.
-public protocol InteractionMatrix: Sendable {
-  /// The matrix in compressed-row form (a COO matrix's repeated coordinates are summed).
-  func interactionsCSR() -> CSRMatrix
-}
-
-extension CSRMatrix: InteractionMatrix {
-  public func interactionsCSR() -> CSRMatrix { self }
-}
-
-extension COOMatrix: InteractionMatrix {
-  public func interactionsCSR() -> CSRMatrix { CSRMatrix.converting(self, sumDuplicates: true) }
-}
-
 // MARK: - predictRank
 
 extension LightFM {

@@ -15,7 +15,7 @@
 /// the epoch then shrinks every parameter, touched or not, by the product of those factors.
 /// Each update returns the sum of the step sizes it used, which the kernel averages into η̄.
 struct Optimiser: Sendable {
-  let schedule: LearningSchedule
+  let schedule: LightFM.LearningSchedule
   let learningRate: Float
   let rho: Float
   let epsilon: Float

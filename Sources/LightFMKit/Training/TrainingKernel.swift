@@ -17,7 +17,7 @@ struct TrainingExample: Sendable {
 /// Hogwild (Recht et al. 2011), and `SharedMutablePointer` documents it.
 struct TrainingContext: Sendable {
   let d: Int
-  let loss: Loss
+  let loss: LightFM.Loss
   let optimiser: Optimiser
   let userRows: SparseRows
   let itemRows: SparseRows
