@@ -1,4 +1,4 @@
-@_spi(Benchmarks) import LightFMKit
+import LightFMKit
 
 extension BenchContext {
   /// `kernels`: dot and axpy at d ∈ {16, 32, 64, 128}, the 16-wide SIMD kernel the trainer uses

@@ -1,4 +1,4 @@
-@_spi(Benchmarks) import LightFMKit
+import LightFMKit
 import _LightFMTestSupport
 
 extension BenchContext {

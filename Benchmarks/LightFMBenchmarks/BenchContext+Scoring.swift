@@ -1,4 +1,4 @@
-@_spi(Benchmarks) import LightFMKit
+import LightFMKit
 
 extension BenchContext {
   /// `scoring`: whole-catalog top-10 for every synthetic user, training items excluded, through

@@ -69,8 +69,10 @@ final class InputCheckTests: XCTestCase {
       ("foldIn", {
         try model.foldIn(users: [0], interactions: x, dataset: dataset, using: &generator)
       }),
+      ("grow", { try model.grow(to: dataset) }),
+      ("numpyArrays", { _ = try model.numpyArrays() }),
     ])
-    XCTAssertEqual(found.count, 14)
+    XCTAssertEqual(found.count, 16)
     assertAllEqual(found, to: LightFMError.notFitted)
   }
 

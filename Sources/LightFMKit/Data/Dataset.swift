@@ -11,11 +11,16 @@ public struct Dataset: Sendable {
   /// Whether each item gets a feature of its own (its id), as in LightFM.
   public let itemIdentityFeatures: Bool
 
+  /// User ids to interaction-matrix rows.
   public private(set) var userIDs = IDMapping()
+  /// Item ids to interaction-matrix columns.
   public private(set) var itemIDs = IDMapping()
+  /// User feature names (user ids first, with identity features) to user-feature columns.
   public private(set) var userFeatureNames = IDMapping()
+  /// Item feature names (item ids first, with identity features) to item-feature columns.
   public private(set) var itemFeatureNames = IDMapping()
 
+  /// An empty dataset; `fit` maps the ids and feature names.
   public init(userIdentityFeatures: Bool = true, itemIdentityFeatures: Bool = true) {
     self.userIdentityFeatures = userIdentityFeatures
     self.itemIdentityFeatures = itemIdentityFeatures
@@ -116,15 +121,23 @@ public struct Dataset: Sendable {
 
   /// The four mappings and the matrix shapes, as LightFM's `Dataset.mapping()`.
   public struct Mapping: Sendable {
+    /// User ids to rows (`userIDs`).
     public let userIdMap: IDMapping
+    /// User feature names to columns (`userFeatureNames`).
     public let userFeatureMap: IDMapping
+    /// Item ids to columns (`itemIDs`).
     public let itemIdMap: IDMapping
+    /// Item feature names to columns (`itemFeatureNames`).
     public let itemFeatureMap: IDMapping
+    /// (users, items).
     public let interactionsShape: MatrixShape
+    /// (users, user features).
     public let userFeaturesShape: MatrixShape
+    /// (items, item features).
     public let itemFeaturesShape: MatrixShape
   }
 
+  /// The four mappings and the three shapes in one value.
   public func mapping() -> Mapping {
     Mapping(
       userIdMap: userIDs, userFeatureMap: userFeatureNames,

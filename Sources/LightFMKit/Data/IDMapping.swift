@@ -8,6 +8,7 @@ public struct IDMapping: Equatable, Sendable, Sequence {
   public private(set) var ids: [String]
   private var indices: [String: Int]
 
+  /// An empty mapping.
   public init() {
     ids = []
     indices = [:]
@@ -44,7 +45,7 @@ public struct IDMapping: Equatable, Sendable, Sequence {
 
   /// Adds `id` when it is new; returns its index either way.
   @discardableResult
-  public mutating func insert(_ id: String) -> Int {
+  package mutating func insert(_ id: String) -> Int {
     if let existing = indices[id] { return existing }
     let index = ids.count
     ids.append(id)
@@ -52,9 +53,11 @@ public struct IDMapping: Equatable, Sendable, Sequence {
     return index
   }
 
+  /// The (id, index) pairs in index order.
   public func makeIterator() -> some IteratorProtocol<(id: String, index: Int)> {
     ids.enumerated().lazy.map { (id: $0.element, index: $0.offset) }.makeIterator()
   }
 
+  /// Whether both map the same ids to the same indices.
   public static func == (lhs: IDMapping, rhs: IDMapping) -> Bool { lhs.ids == rhs.ids }
 }

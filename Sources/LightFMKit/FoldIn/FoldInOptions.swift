@@ -63,6 +63,7 @@ public struct FoldInOptions: Sendable, Equatable {
   /// Worker threads over users.
   public var numThreads: Int
 
+  /// Options with the given values (each property describes its default).
   public init(
     regularization: Float = 3,
     confidence: Float = 10,

@@ -10,10 +10,8 @@ extension LightFM {
   /// gradients; `*_momentum`: Adadelta's averages of squared updates) follow the same layout.
   ///
   /// - Throws: `LightFMError` (`.notFitted`) when the model has not been fitted.
-  public func numpyArrays() throws -> [(name: String, array: NumpyArray)] {
-    guard let p = parameters else {
-      throw LightFMError(.notFitted, "the model has no learned arrays: call fit first")
-    }
+  package func numpyArrays() throws -> [(name: String, array: NumpyArray)] {
+    let p = try fittedParameters()
     return SideArray.fileOrder.map { side, array in
       let values = p[side][array]
       let shape = array.perComponent ? [p[side].featureCount, p.noComponents] : [values.count]

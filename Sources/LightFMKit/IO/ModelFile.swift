@@ -12,6 +12,7 @@ public struct SavedModel: Sendable {
   /// The item-feature matrix the model was trained with; `nil` means the identity.
   public var itemFeatures: CSRMatrix?
 
+  /// A model with the mappings and feature matrices to save with it.
   public init(
     model: LightFM, dataset: Dataset? = nil,
     userFeatures: CSRMatrix? = nil, itemFeatures: CSRMatrix? = nil

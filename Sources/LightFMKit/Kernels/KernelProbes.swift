@@ -1,33 +1,32 @@
-/// The internal kernels, exposed to `lightfm-bench` only (`@_spi(Benchmarks) import LightFMKit`).
+/// The internal kernels, exposed to `lightfm-bench` only (`package` access: not library API).
 ///
 /// Not API: these forward to `SIMDKernels` and `BLAS` so the benchmark can time the scalar and
 /// BLAS kernels side by side, and a bare `cblas_sgemm` as the baseline of the blocked scorer.
 /// Callers own every length and pointer, as with the kernels themselves.
-@_spi(Benchmarks)
-public enum KernelProbes {
+package enum KernelProbes {
   /// Σ x[i]·y[i], 16-wide SIMD.
-  public static func simdDot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int)
+  package static func simdDot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int)
     -> Float
   {
     SIMDKernels.dot(x, y, n)
   }
 
   /// Σ x[i]·y[i], `cblas_sdot`.
-  public static func blasDot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int)
+  package static func blasDot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int)
     -> Float
   {
     BLAS.dot(n, x, y)
   }
 
   /// y += alpha·x, 16-wide SIMD.
-  public static func simdAxpy(
+  package static func simdAxpy(
     _ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int
   ) {
     SIMDKernels.axpy(alpha, x, y, n)
   }
 
   /// y += alpha·x, `cblas_saxpy`.
-  public static func blasAxpy(
+  package static func blasAxpy(
     _ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int
   ) {
     BLAS.axpy(n, alpha, x, y)
@@ -37,7 +36,7 @@ public enum KernelProbes {
   /// (`m × n`, stride `ldc`): one `cblas_sgemm`.
   ///
   /// - Complexity: 2·m·n·k floating-point operations.
-  public static func sgemmABt(
+  package static func sgemmABt(
     m: Int, n: Int, k: Int,
     a: UnsafePointer<Float>, lda: Int,
     b: UnsafePointer<Float>, ldb: Int,
@@ -59,7 +58,7 @@ public enum KernelProbes {
   /// - Parameters: `queries` (`queryCount × k`) and `items` (`itemCount × k`), row-major;
   ///   the tile defaults to the blocked scorer's.
   /// - Complexity: 2 · queryCount · itemCount · k floating-point operations.
-  public static func blockedSGEMM(
+  package static func blockedSGEMM(
     queries: [Float], queryCount: Int, items: [Float], itemCount: Int, k: Int,
     threads: Int, userBlock: Int? = nil, itemTile: Int? = nil
   ) {
@@ -94,15 +93,15 @@ public enum KernelProbes {
   }
 
   /// The blocked scorer's tile: users per block × items per GEMM tile.
-  public static var scoringTile: (users: Int, items: Int) {
+  package static var scoringTile: (users: Int, items: Int) {
     (ScoringTiles.userBlock, ScoringTiles.itemTile)
   }
 
   /// The OpenBLAS thread count.
-  public static var blasThreads: Int { BLAS.threads }
+  package static var blasThreads: Int { BLAS.threads }
 
   /// Runs `body` with OpenBLAS pinned to `n` threads.
-  public static func withBLASThreads<R>(_ n: Int, _ body: () throws -> R) rethrows -> R {
+  package static func withBLASThreads<R>(_ n: Int, _ body: () throws -> R) rethrows -> R {
     try BLAS.withThreads(n, body)
   }
 }

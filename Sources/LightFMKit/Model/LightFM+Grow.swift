@@ -74,9 +74,7 @@ extension LightFM {
     userFeatureCount: Int, itemFeatureCount: Int,
     using generator: inout some RandomNumberGenerator
   ) throws {
-    guard var grown = parameters else {
-      throw LightFMError(.notFitted, "cannot grow a model that was never fitted; call fit first")
-    }
+    var grown = try fittedParameters()
     if userFeatureCount < grown.userFeatureCount {
       throw LightFMError.invalidParameter(
         "userFeatureCount", userFeatureCount,

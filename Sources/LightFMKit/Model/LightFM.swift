@@ -17,7 +17,9 @@ public struct LightFM: Sendable {
   public var k: Int
   /// For `.warpKOS`: how many positives are sampled per example.
   public var n: Int
+  /// How each parameter's step size adapts (Adagrad or Adadelta).
   public var learningSchedule: LearningSchedule
+  /// The loss `fit` minimises.
   public var loss: Loss
   /// The initial learning rate (Adagrad).
   public var learningRate: Float
@@ -45,6 +47,7 @@ public struct LightFM: Sendable {
   /// that successive `fitPartial` calls continue the random stream instead of repeating it.
   var generator: TrainingRNG?
 
+  /// An unfitted model with LightFM's hyper-parameters and defaults (see the properties).
   public init(
     noComponents: Int = 10,
     k: Int = 5,

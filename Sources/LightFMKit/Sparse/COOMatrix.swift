@@ -3,9 +3,13 @@
 /// Entries keep the order they were given in and may repeat a coordinate; `CSRMatrix(coo)` sums
 /// repeats by default. Indices are `Int32` and values `Float`, as the training kernels read them.
 public struct COOMatrix: Equatable, Sendable {
+  /// rows × columns.
   public let shape: MatrixShape
+  /// The row of each stored entry.
   public private(set) var rowIndices: [Int32]
+  /// The column of each stored entry.
   public private(set) var columnIndices: [Int32]
+  /// The value of each stored entry.
   public private(set) var values: [Float]
 
   /// The number of stored entries (repeats included).

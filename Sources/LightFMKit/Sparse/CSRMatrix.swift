@@ -3,10 +3,13 @@
 /// Row `r` owns the entries `rowPointers[r] ..< rowPointers[r + 1]` of `columnIndices` and
 /// `values`. Column indices are sorted within each row. Indices are `Int32`, values `Float`.
 public struct CSRMatrix: Equatable, Sendable {
+  /// rows × columns.
   public let shape: MatrixShape
   /// `rows + 1` offsets into `columnIndices` and `values`.
   public private(set) var rowPointers: [Int]
+  /// The column of each stored entry, row by row.
   public private(set) var columnIndices: [Int32]
+  /// The value of each stored entry, parallel to `columnIndices`.
   public private(set) var values: [Float]
 
   /// The number of stored entries.
@@ -14,9 +17,13 @@ public struct CSRMatrix: Equatable, Sendable {
 
   /// One row's entries, as slices of the matrix's storage (nothing is copied).
   public struct Row: Sendable {
+    /// The row's column indices, ascending.
     public let columns: ArraySlice<Int32>
+    /// The row's values, parallel to `columns`.
     public let values: ArraySlice<Float>
+    /// The number of stored entries in the row.
     public var count: Int { columns.count }
+    /// Whether the row stores nothing.
     public var isEmpty: Bool { columns.isEmpty }
   }
 

@@ -23,26 +23,34 @@ public struct LightFMError: Error, Equatable, CustomStringConvertible, Sendable 
     case diverged
   }
 
+  /// The class of problem.
   public let kind: Kind
+  /// What was wrong, where, and what was expected.
   public let message: String
 
+  /// An error of `kind` with `message`.
   public init(_ kind: Kind, _ message: String) {
     self.kind = kind
     self.message = message
   }
 
+  /// The message.
   public var description: String { message }
 
   // MARK: - Common constructors
 
-  public static func invalidData(_ message: String) -> LightFMError { .init(.invalidData, message) }
+  /// An `.invalidData` error.
+  package static func invalidData(_ message: String) -> LightFMError { .init(.invalidData, message) }
 
-  public static func invalidParameter(_ name: String, _ value: Any, expected: String) -> LightFMError {
+  /// An `.invalidParameter` error naming the parameter, its value and the allowed range.
+  package static func invalidParameter(
+    _ name: String, _ value: Any, expected: String
+  ) -> LightFMError {
     .init(.invalidParameter, "invalid \(name) \(value): expected \(expected)")
   }
 
   /// A parse error at a 1-based line of a file.
-  public static func parse(file: String, line: Int, _ message: String) -> LightFMError {
+  package static func parse(file: String, line: Int, _ message: String) -> LightFMError {
     .init(.parse, "\(file):\(line): \(message)")
   }
 }
