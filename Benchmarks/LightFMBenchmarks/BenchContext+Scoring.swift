@@ -49,7 +49,7 @@ extension BenchContext {
     let b = try harness.measure(
       "scoring", blasName, rates: rates, note: "training items excluded"
     ) {
-      blas = try model.recommend(k: 10, excluding: set.trainCSR, numThreads: threads)
+      blas = try model.recommend(count: 10, excluding: set.trainCSR, numThreads: threads)
     }
     harness.addRate("of sgemm", sgemmSeconds / b.median, to: blasName, suite: "scoring")
 
@@ -64,7 +64,7 @@ extension BenchContext {
       note: "training items excluded"
     ) {
       scalar = try model.recommend(
-        users: subset, k: 10, excluding: set.trainCSR, numThreads: threads, engine: .scalar)
+        users: subset, count: 10, excluding: set.trainCSR, numThreads: threads, engine: .scalar)
     }
     // Fraction of the sgemm's pair rate (the subset scores fewer pairs).
     let sgemmRate = Double(users) * items / sgemmSeconds

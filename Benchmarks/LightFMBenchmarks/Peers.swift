@@ -115,7 +115,7 @@ extension LightFMBench {
       let harness = Harness(warmups: 1, repetitions: repetitions)
       let model = warpModel!
       let top10 = try harness.measure("peers", "top-10 \(label)") {
-        _ = try model.recommend(k: 10, excluding: trainCSR, numThreads: threads)
+        _ = try model.recommend(count: 10, excluding: trainCSR, numThreads: threads)
       }
       let evaluated = (0..<sampledTest.shape.rows).filter { sampledTest.rowCount($0) > 0 }.count
       return PeerResult(

@@ -75,7 +75,7 @@ final class ColdStartTests: XCTestCase {
     let (dataset, model, _, itemFeatures) = try planted()
     let newUsers = try dataset.coldStartUserFeatures([["likes:2"], ["likes:0"]])
     let lists = try model.recommendForNewUsers(
-      features: newUsers, k: perCluster, itemFeatures: itemFeatures)
+      features: newUsers, count: perCluster, itemFeatures: itemFeatures)
     XCTAssertEqual(lists.count, 2)
     XCTAssertTrue(lists[0].allSatisfy { $0.index / perCluster == 2 }, "\(Array(lists[0]))")
     XCTAssertTrue(lists[1].allSatisfy { $0.index / perCluster == 0 }, "\(Array(lists[1]))")

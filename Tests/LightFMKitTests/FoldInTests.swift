@@ -219,7 +219,7 @@ final class FoldInTests: XCTestCase {
     let arrivals = try dataset.buildInteractions([("user_4", "item_B"), ("user_4", "item_D")])
       .interactions.toCSR()
     try model.foldIn(users: [u], interactions: arrivals, dataset: dataset)
-    let lists = try model.recommend(users: [u], k: 10, excluding: arrivals)
+    let lists = try model.recommend(users: [u], count: 10, excluding: arrivals)
     XCTAssertEqual(Set(lists[0].map(\.index)), [0, 2], "the two items user_4 does not know")
     XCTAssertEqual(try model.predict(userIds: [0, 1, 2], itemIds: [0, 1, 2]), before)
     let rows = arrivals.selectingRows([u])

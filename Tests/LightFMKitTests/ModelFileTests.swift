@@ -118,9 +118,9 @@ final class ModelFileTests: XCTestCase {
       let after = try loaded.model.predict(
         userIds: users, itemIds: items, itemFeatures: loaded.itemFeatures)
       XCTAssertTrue(after.map(\.bitPattern) == before.map(\.bitPattern), "\(loss): predictions")
-      let listsBefore = try model.recommend(k: 5, itemFeatures: features, numThreads: 1)
+      let listsBefore = try model.recommend(count: 5, itemFeatures: features, numThreads: 1)
       let listsAfter = try loaded.model.recommend(
-        k: 5, itemFeatures: loaded.itemFeatures, numThreads: 1)
+        count: 5, itemFeatures: loaded.itemFeatures, numThreads: 1)
       XCTAssertEqual(Array(listsAfter.joined()), Array(listsBefore.joined()))
       // One more epoch from the file continues exactly as one more epoch in memory.
       try model.fitPartial(interactions, itemFeatures: features, epochs: 1, numThreads: 1)

@@ -33,7 +33,7 @@ final class ScoringTests: XCTestCase {
       for threads in [1, 3] {
         for k in [1, 5, 10, items + 5] {
           let got = try model.recommend(
-            k: k, excluding: excluding, numThreads: threads, engine: engine)
+            count: k, excluding: excluding, numThreads: threads, engine: engine)
           let expected = try F.bruteTopK(
             model, users: Array(0..<users), k: k, excluding: known)
           assertMatches(got, expected)
@@ -75,7 +75,7 @@ final class ScoringTests: XCTestCase {
     let chosen = [11, 3, 3, 0, 7]
     let candidates = [40, 2, 9, 2, 33, 17, 18, 49, 0, 21]
     let got = try model.recommend(
-      users: chosen, k: 4, excluding: try F.csr(known, columns: items),
+      users: chosen, count: 4, excluding: try F.csr(known, columns: items),
       candidates: candidates, numThreads: 2)
     XCTAssertEqual(got.queries, chosen)
     let expected = try F.bruteTopK(
@@ -89,14 +89,14 @@ final class ScoringTests: XCTestCase {
     var rng = F.Rng(state: 8)
     let known = try F.csr(
       F.randomRows(users: 300, items: 5000, density: 0.01, rng: &rng), columns: 5000)
-    let blas = try model.recommend(k: 10, excluding: known, numThreads: 2, engine: .blas)
-    let scalar = try model.recommend(k: 10, excluding: known, numThreads: 2, engine: .scalar)
+    let blas = try model.recommend(count: 10, excluding: known, numThreads: 2, engine: .blas)
+    let scalar = try model.recommend(count: 10, excluding: known, numThreads: 2, engine: .scalar)
     for (a, b) in zip(blas, scalar) {
       XCTAssertEqual(a.map(\.index), b.map(\.index))
       for (x, y) in zip(a, b) { XCTAssertEqual(x.score, y.score, accuracy: 1e-4) }
     }
     let expected = try F.bruteTopK(model, users: [0, 150, 299], k: 10, excluding: nil)
-    let some = try model.recommend(users: [0, 150, 299], k: 10)
+    let some = try model.recommend(users: [0, 150, 299], count: 10)
     assertMatches(some, expected)
   }
 
@@ -128,7 +128,7 @@ final class ScoringTests: XCTestCase {
     XCTAssertEqual(
       try model.itemRepresentations(features: .identity(9)).biases, p.items.biases)
     // Recommending for the cold-start rows works like any other row.
-    let got = try model.recommend(users: [6, 7], k: 3, userFeatures: userFeatures)
+    let got = try model.recommend(users: [6, 7], count: 3, userFeatures: userFeatures)
     let expected = try F.bruteTopK(
       model, users: [6, 7], k: 3, excluding: nil, userFeatures: userFeatures)
     assertMatches(got, expected)
@@ -142,7 +142,7 @@ final class ScoringTests: XCTestCase {
     }
     XCTAssertThrowsError(try model.recommend(users: [4]))
     XCTAssertThrowsError(try model.recommend(users: [-1]))
-    XCTAssertThrowsError(try model.recommend(k: 0))
+    XCTAssertThrowsError(try model.recommend(count: 0))
     XCTAssertThrowsError(try model.recommend(numThreads: 0))
     XCTAssertThrowsError(try model.recommend(candidates: [5]))
     XCTAssertThrowsError(try model.recommend(excluding: try F.csr([[0]], columns: 4)))
@@ -167,7 +167,7 @@ final class ScoringTests: XCTestCase {
       return dot / (na.squareRoot() * nb.squareRoot())
     }
     for engine in ScoringEngine.allCases {
-      let lists = try model.similarItems(to: [3, 39, 0], k: 5, engine: engine)
+      let lists = try model.similarItems(to: [3, 39, 0], count: 5, engine: engine)
       for (n, q) in [3, 39, 0].enumerated() {
         let expected = (0..<40).filter { $0 != q }
           .map { (item: $0, score: cosine(p.items.embeddings, q, $0)) }
@@ -178,7 +178,7 @@ final class ScoringTests: XCTestCase {
         }
       }
     }
-    let users = try model.similarUsers(to: 7, k: 50)
+    let users = try model.similarUsers(to: 7, count: 50)
     XCTAssertEqual(users.count, 19)
     XCTAssertFalse(users.contains { $0.index == 7 })
     XCTAssertEqual(

@@ -37,6 +37,11 @@ extension LightFM {
     try checkFinite(matrix.values, what: "\(side) feature")
   }
 
+  /// Checks a requested list length (`count` of `recommend` and `similarItems`/`similarUsers`).
+  static func checkListLength(_ count: Int) throws {
+    if count < 1 { throw LightFMError.invalidParameter("count", count, expected: "at least 1") }
+  }
+
   /// Checks that every index in `indices` is a row `0..<rows` of one side: a trained user or
   /// item, or a row of the feature matrix that describes them.
   ///

@@ -1,7 +1,7 @@
 // MARK: - Cold start from features: users and items that were never fitted
 
 extension LightFM {
-  /// The top `k` items for users the model has never seen, from their features alone.
+  /// The top `count` items for users the model has never seen, from their features alone.
   ///
   /// ```
   /// p_new = Σ_f x_f E^U_f     b_new = Σ_f x_f β^U_f      (Kula 2015)
@@ -15,7 +15,7 @@ extension LightFM {
   ///
   /// - Parameters:
   ///   - features: `newUsers × userFeatureCount`.
-  ///   - k: the list length.
+  ///   - count: the list length.
   ///   - itemFeatures: the catalog's item features as in `fit`; `nil` means identity features.
   ///   - candidates: score only these items; `nil` means all.
   ///   - numThreads: worker threads (default: the active cores).
@@ -24,7 +24,7 @@ extension LightFM {
   /// - Complexity: O(newUsers · items · d), as `recommend`.
   public func recommendForNewUsers(
     features: CSRMatrix,
-    k: Int = 10,
+    count k: Int = 10,
     itemFeatures: CSRMatrix? = nil,
     candidates: [Int]? = nil,
     numThreads: Int? = nil
@@ -32,7 +32,7 @@ extension LightFM {
     try Self.checkFeatureMatrix(
       features, side: .user, features: try fittedParameters().userFeatureCount)
     return try recommend(
-      k: k, candidates: candidates, userFeatures: features, itemFeatures: itemFeatures,
+      count: k, candidates: candidates, userFeatures: features, itemFeatures: itemFeatures,
       numThreads: numThreads)
   }
 

@@ -1,7 +1,7 @@
 // MARK: - Recommending
 
 extension LightFM {
-  /// The `k` best items for each requested user, scored through blocked GEMM.
+  /// The `count` best items for each requested user, scored through blocked GEMM.
   ///
   /// ```
   /// s(u, i) = b_u + b_i + p_u · q_i
@@ -16,8 +16,8 @@ extension LightFM {
   /// - Parameters:
   ///   - users: user rows to recommend for (indices into `userFeatures`, or the model's users);
   ///     `nil` means all of them.
-  ///   - k: the list length. A user with fewer than `k` items left gets them all; a user who
-  ///     knows every item gets an empty list.
+  ///   - count: the list length. A user with fewer than `count` items left gets them all; a
+  ///     user who knows every item gets an empty list.
   ///   - excluding: items to leave out per user, such as the training interactions (every stored
   ///     entry counts, whatever its value). Must have one column per item; it may have fewer
   ///     rows than there are users (missing rows exclude nothing).
@@ -29,11 +29,11 @@ extension LightFM {
   /// - Returns: one list per requested user, in the order of `users`, best first; ties go to the
   ///   lower item index.
   /// - Throws: `LightFMError` for an unfitted model, mismatched feature matrices, an index out
-  ///   of range, a `k` below 1 or a thread count below 1.
+  ///   of range, a `count` below 1 or a thread count below 1.
   /// - Complexity: O(U · I · d) arithmetic; O(threads · tile + U · k) memory.
   public func recommend(
     users: [Int]? = nil,
-    k: Int = 10,
+    count k: Int = 10,
     excluding: CSRMatrix? = nil,
     candidates: [Int]? = nil,
     userFeatures: CSRMatrix? = nil,
@@ -41,7 +41,7 @@ extension LightFM {
     numThreads: Int? = nil,
     engine: ScoringEngine = .blas
   ) throws -> Recommendations {
-    if k < 1 { throw LightFMError.invalidParameter("k", k, expected: "at least 1") }
+    try Self.checkListLength(k)
     let threads = try Self.threadCount(numThreads)
     let userReps = try userRepresentationMatrix(userFeatures)
     let itemReps = try itemRepresentationMatrix(itemFeatures)

@@ -1,7 +1,7 @@
 // MARK: - Cosine similarity between representations
 
 extension LightFM {
-  /// The `k` items most similar to `item`, by cosine similarity of item embeddings.
+  /// The `count` items most similar to `item`, by cosine similarity of item embeddings.
   ///
   /// ```
   /// sim(i, j) = q_i · q_j / (‖q_i‖ ‖q_j‖)      (0 when either vector is zero)
@@ -11,23 +11,24 @@ extension LightFM {
   ///
   /// - Parameters:
   ///   - item: an item row (of `itemFeatures`, or of the model's items).
-  ///   - k: the list length, at least 1.
+  ///   - count: the list length, at least 1.
   ///   - itemFeatures: `items × itemFeatureCount`; `nil` means identity features.
   /// - Returns: best first; ties go to the lower item index.
-  /// - Throws: `LightFMError` for an unfitted model, a bad feature matrix or index, or `k < 1`.
+  /// - Throws: `LightFMError` for an unfitted model, a bad feature matrix or index, or
+  ///   `count < 1`.
   /// - Complexity: O(I · d).
   public func similarItems(
-    to item: Int, k: Int = 10, itemFeatures: CSRMatrix? = nil
+    to item: Int, count k: Int = 10, itemFeatures: CSRMatrix? = nil
   ) throws -> [ScoredIndex] {
-    Array(try similarItems(to: [item], k: k, itemFeatures: itemFeatures, numThreads: 1)[0])
+    Array(try similarItems(to: [item], count: k, itemFeatures: itemFeatures, numThreads: 1)[0])
   }
 
-  /// The `k` most similar items of each item in `items`, through blocked GEMM over the
+  /// The `count` most similar items of each item in `items`, through blocked GEMM over the
   /// normalised embeddings.
   ///
   /// - Complexity: O(|items| · I · d).
   public func similarItems(
-    to items: [Int], k: Int = 10, itemFeatures: CSRMatrix? = nil, numThreads: Int? = nil,
+    to items: [Int], count k: Int = 10, itemFeatures: CSRMatrix? = nil, numThreads: Int? = nil,
     engine: ScoringEngine = .blas
   ) throws -> Recommendations {
     let reps = try itemRepresentationMatrix(itemFeatures)
@@ -35,25 +36,26 @@ extension LightFM {
       reps, to: items, k: k, side: .item, numThreads: numThreads, engine: engine)
   }
 
-  /// The `k` users most similar to `user`, by cosine similarity of user embeddings.
+  /// The `count` users most similar to `user`, by cosine similarity of user embeddings.
   ///
   /// ```
   /// sim(u, v) = p_u · p_v / (‖p_u‖ ‖p_v‖)      (0 when either vector is zero)
   /// ```
   ///
-  /// - Throws: `LightFMError` for an unfitted model, a bad feature matrix or index, or `k < 1`.
+  /// - Throws: `LightFMError` for an unfitted model, a bad feature matrix or index, or
+  ///   `count < 1`.
   /// - Complexity: O(U · d).
   public func similarUsers(
-    to user: Int, k: Int = 10, userFeatures: CSRMatrix? = nil
+    to user: Int, count k: Int = 10, userFeatures: CSRMatrix? = nil
   ) throws -> [ScoredIndex] {
-    Array(try similarUsers(to: [user], k: k, userFeatures: userFeatures, numThreads: 1)[0])
+    Array(try similarUsers(to: [user], count: k, userFeatures: userFeatures, numThreads: 1)[0])
   }
 
-  /// The `k` most similar users of each user in `users` (each entry's `index` is a user).
+  /// The `count` most similar users of each user in `users` (each entry's `index` is a user).
   ///
   /// - Complexity: O(|users| · U · d).
   public func similarUsers(
-    to users: [Int], k: Int = 10, userFeatures: CSRMatrix? = nil, numThreads: Int? = nil,
+    to users: [Int], count k: Int = 10, userFeatures: CSRMatrix? = nil, numThreads: Int? = nil,
     engine: ScoringEngine = .blas
   ) throws -> Recommendations {
     let reps = try userRepresentationMatrix(userFeatures)
@@ -65,7 +67,7 @@ extension LightFM {
     _ reps: Representations, to queries: [Int], k: Int, side: Side, numThreads: Int?,
     engine: ScoringEngine
   ) throws -> Recommendations {
-    if k < 1 { throw LightFMError.invalidParameter("k", k, expected: "at least 1") }
+    try checkListLength(k)
     let threads = try threadCount(numThreads)
     try checkIndices(queries, side: side, rows: reps.count)
     let unit = reps.normalized()
