@@ -37,6 +37,23 @@ extension LightFM {
     try checkFinite(matrix.values, what: "\(side) feature")
   }
 
+  /// Checks a users × items interaction matrix (test, train or excluded items): one column per
+  /// item, and at most one row per user (users past its last row have no entries).
+  ///
+  /// - Parameter name: the matrix, for the message ("the test-interaction matrix").
+  static func checkInteractionMatrix(
+    _ matrix: CSRMatrix, _ name: String, users: Int, items: Int
+  ) throws {
+    guard matrix.shape.columns == items else {
+      throw LightFMError.invalidData(
+        "\(name) has \(matrix.shape.columns) columns: expected one per item (\(items))")
+    }
+    guard matrix.shape.rows <= users else {
+      throw LightFMError.invalidData(
+        "\(name) has \(matrix.shape.rows) rows, more than the \(users) users")
+    }
+  }
+
   /// Checks a requested list length (`count` of `recommend` and `similarItems`/`similarUsers`).
   static func checkListLength(_ count: Int) throws {
     if count < 1 { throw LightFMError.invalidParameter("count", count, expected: "at least 1") }

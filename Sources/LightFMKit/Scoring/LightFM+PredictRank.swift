@@ -57,15 +57,7 @@ extension LightFM {
   static func checkEvaluationShapes(
     test: CSRMatrix, train: CSRMatrix?, users: Int, items: Int
   ) throws {
-    guard test.shape.columns == items else {
-      throw LightFMError.invalidData(
-        "the test interactions have \(test.shape.columns) columns: expected one per item "
-          + "(\(items))")
-    }
-    guard test.shape.rows <= users else {
-      throw LightFMError.invalidData(
-        "the test interactions have \(test.shape.rows) rows, more than the \(users) users")
-    }
+    try checkInteractionMatrix(test, "the test-interaction matrix", users: users, items: items)
     if let train, train.shape != test.shape {
       throw LightFMError.invalidData(
         "the train interactions are \(train.shape.rows) x \(train.shape.columns), the test "

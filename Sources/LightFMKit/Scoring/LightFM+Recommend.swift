@@ -70,16 +70,8 @@ extension LightFM {
   }
 
   static func checkExclusion(_ excluding: CSRMatrix, users: Int, items: Int) throws {
-    guard excluding.shape.columns == items else {
-      throw LightFMError.invalidData(
-        "the excluded-items matrix has \(excluding.shape.columns) columns: expected one per "
-          + "item (\(items))")
-    }
-    guard excluding.shape.rows <= users else {
-      throw LightFMError.invalidData(
-        "the excluded-items matrix has \(excluding.shape.rows) rows, more than the "
-          + "\(users) users")
-    }
+    try checkInteractionMatrix(
+      excluding, "the excluded-item matrix", users: users, items: items)
   }
 }
 
