@@ -24,7 +24,7 @@ extension SideParameters {
   /// Appends freshly initialised rows up to `featureCount` features (see
   /// `ModelParameters.grow`).
   mutating func grow(
-    to newCount: Int, d: Int, schedule: LearningSchedule,
+    to newCount: Int, d: Int, schedule: LightFM.LearningSchedule,
     using generator: inout some RandomNumberGenerator
   ) {
     let added = newCount - featureCount

@@ -46,7 +46,7 @@ enum SideArray: Int, CaseIterable, Sendable {
 
   /// The value new rows start with; `nil` for the embeddings, which start uniform in
   /// [−0.5/d, 0.5/d). Adagrad's sums of squares start at 1, Adadelta's averages at 0.
-  func initialValue(_ schedule: LearningSchedule) -> Float? {
+  func initialValue(_ schedule: LightFM.LearningSchedule) -> Float? {
     switch self {
     case .embeddings: nil
     case .biases, .embeddingMomentum, .biasMomentum: 0
