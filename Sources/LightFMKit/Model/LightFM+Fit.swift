@@ -21,12 +21,19 @@ extension LightFM {
   ///   - epochs: passes over the data (≥ 0).
   ///   - numThreads: Hogwild workers (≥ 1). One thread with a seed reproduces bit for bit.
   ///   - verbose: print one progress line per epoch to standard error.
-  ///   - progress: called on the calling thread after every epoch.
+  ///   - validation: held-out interactions evaluated while training, and early stopping
+  ///     (`TrainingValidation`); the scores reach `progress` and the returned history.
+  ///   - reportsLoss: measure each epoch's mean loss (`TrainingProgress.loss`) when something
+  ///     reads it (`verbose`, `progress` or `validation`); `false` skips the arithmetic.
+  ///   - progress: called on the calling thread after every epoch (and its evaluation).
+  /// - Returns: every epoch's report, and with validation the best and the kept epoch.
   /// - Throws: `LightFMError` for invalid hyper-parameters or arguments, non-finite values,
   ///   feature matrices that do not cover every user or item, weights that do not match the
-  ///   interactions, or a model that diverged (the model is then left as it was).
+  ///   interactions, validation interactions of the wrong shape or shared with the training
+  ///   ones, or a model that diverged (the model is then left as it was).
   /// - Complexity: O(epochs · nnz · f · d) for f features per row; WARP-kOS and WARP score up to
   ///   `n` and `maxSampled` extra items per example.
+  @discardableResult
   public mutating func fit(
     _ interactions: COOMatrix,
     userFeatures: CSRMatrix? = nil,
@@ -35,15 +42,18 @@ extension LightFM {
     epochs: Int = 1,
     numThreads: Int = 1,
     verbose: Bool = false,
+    validation: TrainingValidation? = nil,
+    reportsLoss: Bool = true,
     progress: ((TrainingProgress) -> Void)? = nil
-  ) throws {
+  ) throws -> TrainingHistory {
     try train(
       interactions, userFeatures: userFeatures, itemFeatures: itemFeatures,
       sampleWeight: sampleWeight, epochs: epochs, numThreads: numThreads, verbose: verbose,
-      progress: progress, restart: true)
+      validation: validation, reportsLoss: reportsLoss, progress: progress, restart: true)
   }
 
   /// `fit` for interactions in CSR form (weights, if any, follow its row-major entry order).
+  @discardableResult
   public mutating func fit(
     _ interactions: CSRMatrix,
     userFeatures: CSRMatrix? = nil,
@@ -52,12 +62,14 @@ extension LightFM {
     epochs: Int = 1,
     numThreads: Int = 1,
     verbose: Bool = false,
+    validation: TrainingValidation? = nil,
+    reportsLoss: Bool = true,
     progress: ((TrainingProgress) -> Void)? = nil
-  ) throws {
+  ) throws -> TrainingHistory {
     try fit(
       COOMatrix(interactions), userFeatures: userFeatures, itemFeatures: itemFeatures,
       sampleWeight: sampleWeight, epochs: epochs, numThreads: numThreads, verbose: verbose,
-      progress: progress)
+      validation: validation, reportsLoss: reportsLoss, progress: progress)
   }
 
   /// Continues training from the current parameters (initialising them on a model never
@@ -67,6 +79,7 @@ extension LightFM {
   /// `grow(userFeatureCount:itemFeatureCount:using:)` to add features). The training generator
   /// continues where the last call left it.
   /// - Throws: as `fit`.
+  @discardableResult
   public mutating func fitPartial(
     _ interactions: COOMatrix,
     userFeatures: CSRMatrix? = nil,
@@ -75,15 +88,18 @@ extension LightFM {
     epochs: Int = 1,
     numThreads: Int = 1,
     verbose: Bool = false,
+    validation: TrainingValidation? = nil,
+    reportsLoss: Bool = true,
     progress: ((TrainingProgress) -> Void)? = nil
-  ) throws {
+  ) throws -> TrainingHistory {
     try train(
       interactions, userFeatures: userFeatures, itemFeatures: itemFeatures,
       sampleWeight: sampleWeight, epochs: epochs, numThreads: numThreads, verbose: verbose,
-      progress: progress, restart: false)
+      validation: validation, reportsLoss: reportsLoss, progress: progress, restart: false)
   }
 
   /// `fitPartial` for interactions in CSR form.
+  @discardableResult
   public mutating func fitPartial(
     _ interactions: CSRMatrix,
     userFeatures: CSRMatrix? = nil,
@@ -92,12 +108,14 @@ extension LightFM {
     epochs: Int = 1,
     numThreads: Int = 1,
     verbose: Bool = false,
+    validation: TrainingValidation? = nil,
+    reportsLoss: Bool = true,
     progress: ((TrainingProgress) -> Void)? = nil
-  ) throws {
+  ) throws -> TrainingHistory {
     try fitPartial(
       COOMatrix(interactions), userFeatures: userFeatures, itemFeatures: itemFeatures,
       sampleWeight: sampleWeight, epochs: epochs, numThreads: numThreads, verbose: verbose,
-      progress: progress)
+      validation: validation, reportsLoss: reportsLoss, progress: progress)
   }
 
   // MARK: - The training call
@@ -110,9 +128,11 @@ extension LightFM {
     epochs: Int,
     numThreads: Int,
     verbose: Bool,
+    validation: TrainingValidation?,
+    reportsLoss: Bool,
     progress: ((TrainingProgress) -> Void)?,
     restart: Bool
-  ) throws {
+  ) throws -> TrainingHistory {
     let start = ContinuousClock.now
     try validateHyperParameters()
     if epochs < 0 { throw LightFMError.invalidParameter("epochs", epochs, expected: "at least 0") }
@@ -142,6 +162,11 @@ extension LightFM {
           + "(set it back, or call fit to start over)")
     }
 
+    let validator = try validation.map {
+      try Validator(
+        $0, training: interactions, users: userMatrix.shape.rows, items: itemMatrix.shape.rows)
+    }
+
     var rng = (restart ? nil : generator)
       ?? TrainingRNG(seed: randomState ?? UInt64.random(in: .min ... .max))
     var initial: ModelParameters
@@ -157,13 +182,19 @@ extension LightFM {
 
     let trainer = Trainer(
       model: self, parameters: initial, interactions: interactions, weights: weights,
-      userFeatures: userMatrix, itemFeatures: itemMatrix, threads: numThreads)
+      userFeatures: userMatrix, itemFeatures: itemMatrix, threads: numThreads,
+      measuresLoss: reportsLoss && (verbose || progress != nil || validation != nil))
+    var history = TrainingHistory()
+    // With patience: the best evaluated epoch's parameters and generator, restored at the end.
+    var best: (parameters: ModelParameters, generator: TrainingRNG)?
+    var bestValue: Double?
+    var sinceBest = 0
     let trainingStart = ContinuousClock.now
     // OpenBLAS is pinned to 1 thread while the Hogwild workers run (ARCHITECTURE.md §2), and restored
     // between epochs, so a progress callback that evaluates (GEMM scoring) runs at full speed.
     for epoch in 1...max(epochs, 1) where epochs > 0 {
       let epochStart = ContinuousClock.now
-      BLAS.withThreads(1) { trainer.epoch(rng: &rng, threads: numThreads) }
+      let loss = BLAS.withThreads(1) { trainer.epoch(rng: &rng, threads: numThreads) }
       if let (array, index) = trainer.firstNonFinite(threads: numThreads) {
         throw LightFMError(
           .diverged,
@@ -174,20 +205,56 @@ extension LightFM {
             + "features and weights. "
             + "The model is left as it was before this call.")
       }
+      let epochSeconds = Self.seconds(ContinuousClock.now - epochStart)
+
+      var scores: ValidationScores?
+      if let validator, epoch % validator.every == 0 || epoch == epochs {
+        var snapshot = initial
+        trainer.parameters.store(into: &snapshot, threads: numThreads)
+        var current = self
+        current.parameters = snapshot
+        let evaluated = try validator.scores(
+          current, userFeatures: userFeatures, itemFeatures: itemFeatures, threads: numThreads)
+        let value = evaluated[validator.monitor]
+        if bestValue.map({ value > $0 }) ?? true {
+          bestValue = value
+          history.bestEpoch = epoch
+          sinceBest = 0
+          if validator.patience != nil { best = (snapshot, rng) }
+        } else {
+          sinceBest += 1
+        }
+        scores = evaluated
+      }
+
       let now = ContinuousClock.now
       let trainingSeconds = Self.seconds(now - trainingStart)
       let report = TrainingProgress(
         epoch: epoch, epochs: epochs, elapsed: Self.seconds(now - start),
-        epochSeconds: Self.seconds(now - epochStart),
-        estimatedRemaining: trainingSeconds / Double(epoch) * Double(epochs - epoch))
+        epochSeconds: epochSeconds,
+        estimatedRemaining: trainingSeconds / Double(epoch) * Double(epochs - epoch),
+        loss: loss, validation: scores, bestEpoch: history.bestEpoch)
+      history.epochs.append(report)
       if verbose {
         FileHandle.standardError.write(Data((report.description + "\n").utf8))
       }
       progress?(report)
+      if let patience = validator?.patience, sinceBest >= patience, epoch < epochs {
+        history.stoppedEarly = true
+        break
+      }
     }
-    trainer.parameters.store(into: &initial, threads: numThreads)
-    parameters = initial
-    generator = rng
+    if let best, let bestEpoch = history.bestEpoch {
+      parameters = best.parameters
+      generator = best.generator
+      history.keptEpoch = bestEpoch
+    } else {
+      trainer.parameters.store(into: &initial, threads: numThreads)
+      parameters = initial
+      generator = rng
+      history.keptEpoch = history.epochs.count
+    }
+    return history
   }
 
   private static func seconds(_ d: Duration) -> Double {

@@ -40,10 +40,11 @@ final class Trainer {
   ///   - interactions: users × items, in stored order.
   ///   - weights: one weight per stored entry, or nil for all 1.
   ///   - threads: the call's worker threads, which also copy the parameters in.
+  ///   - measuresLoss: whether `epoch` returns the epoch's mean loss (`TrainingKernel.train`).
   /// - Complexity: O(nnz + feature nnz + parameters).
   init(
     model: LightFM, parameters p: ModelParameters, interactions: COOMatrix, weights: [Float]?,
-    userFeatures: CSRMatrix, itemFeatures: CSRMatrix, threads: Int
+    userFeatures: CSRMatrix, itemFeatures: CSRMatrix, threads: Int, measuresLoss: Bool = false
   ) {
     parameters = TrainingParameters(p, threads: threads)
     userRows = CSRBuffers(userFeatures)
@@ -116,7 +117,7 @@ final class Trainer {
       entryItems: entryItems.shared, entryCount: interactions.nnz,
       itemCount: itemFeatures.shape.rows, maxSampled: model.maxSampled, k: model.k, n: model.n,
       topCapacity: topCapacity, lazyL2: model.userAlpha > 0 || model.itemAlpha > 0,
-      lazyL2Lock: NSLock())
+      lazyL2Lock: NSLock(), measuresLoss: measuresLoss)
   }
 
   /// The user range (0..<ranges) of every example: contiguous ranges of users with about
@@ -163,8 +164,14 @@ final class Trainer {
   /// shuffled within the user ranges (see the type's comment) and each worker takes `block`
   /// examples at a time from its own range, then from the others' until all are done (one
   /// range, when the examples are too few to cut, is shared by every worker the same way).
+  ///
+  /// Each worker sums its examples' losses in its own `EpochLoss`; they are folded here once
+  /// the workers are done.
+  /// - Returns: the mean loss over the epoch's examples, or nil when the trainer does not
+  ///   measure it or has no examples.
   /// - Complexity: O(examples · cost per example / threads).
-  func epoch(rng: inout TrainingRNG, threads requested: Int) {
+  @discardableResult
+  func epoch(rng: inout TrainingRNG, threads requested: Int) -> Double? {
     let count = exampleCount
     // More workers than examples would only run empty chunks (and allocate their scratch).
     let threads = min(requested, max(1, count))
@@ -176,8 +183,12 @@ final class Trainer {
     let starts = (0...ranges).map { $0 == ranges ? count : shuffler.partitionStart($0) }
     let taken = (0..<ranges).map { _ in Parallel.Counter() }
     let block = self.block
+    let losses = OwnedBuffer<EpochLoss>(repeating: EpochLoss(), count: threads)
+    let lossOf = losses.shared
     let work: @Sendable (Int) -> Void = { t in
       var local = TrainingRNG(seed: seeds[t])
+      var loss = EpochLoss()
+      defer { lossOf.base[t] = loss }
       TrainingKernel.withKernel(context, threads: threads) { kernel in
         for k in 0..<ranges {
           let r = (t + k) % ranges
@@ -185,7 +196,7 @@ final class Trainer {
             let lo = starts[r] + taken[r].next() * block
             let hi = min(lo + block, starts[r + 1])
             if lo >= hi { break }
-            kernel.train(UnsafePointer(base.base), lo..<hi, rng: &local)
+            kernel.train(UnsafePointer(base.base), lo..<hi, rng: &local, loss: &loss)
           }
         }
       }
@@ -194,6 +205,13 @@ final class Trainer {
     // LightFM's lazy L2 applies the epoch's accumulated shrinkage here (`LazyL2`).
     LazyL2.divideOut(context.users, d: context.d)
     LazyL2.divideOut(context.items, d: context.d)
+    guard context.measuresLoss, count > 0 else { return nil }
+    var total = EpochLoss()
+    for t in 0..<threads {
+      total.sum += losses.base[t].sum
+      total.examples += losses.base[t].examples
+    }
+    return total.sum / Double(total.examples)
   }
 
   /// The first non-finite learned value, if any (checked after every epoch, by `threads`).

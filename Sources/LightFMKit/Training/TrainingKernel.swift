@@ -45,6 +45,19 @@ struct TrainingContext: Sendable {
   /// Serialises several workers' folds into the lazy L2 scales and the rare mid-epoch
   /// division of the sides by them (`LazyL2.advance`).
   let lazyL2Lock: NSLock
+  /// Whether the kernels compute each example's loss for the epoch's mean (`EpochLoss`).
+  let measuresLoss: Bool
+}
+
+/// A worker's running total of the loss over the examples it trained in one epoch.
+///
+/// Each worker keeps its own (a local of its closure, added to once per chunk), and the epoch
+/// folds them after the workers finish: the loss never touches shared memory while training.
+struct EpochLoss {
+  /// Σ of the examples' losses (`TrainingKernel.train`), in Double.
+  var sum: Double = 0
+  /// The examples visited, those that made no update included.
+  var examples = 0
 }
 
 /// The per-example kernels of one Hogwild worker: representations, losses and updates.
@@ -110,24 +123,58 @@ struct TrainingKernel {
 
   // MARK: - Epoch chunk
 
-  /// Trains on `examples[range]` in order with this worker's generator.
+  /// Trains on `examples[range]` in order with this worker's generator, and adds the examples'
+  /// losses to `loss` when the context measures them.
   ///
+  /// An example's loss is the model's own, from the parameters as the example finds them (before
+  /// its update), times its sample weight:
+  ///
+  /// ```
+  /// logistic   w·(−y*·ln σ(s) − (1 − y*)·ln(1 − σ(s)))          y* = 1 for a positive, else 0
+  /// BPR        −w·ln σ(s_ui − s_uj)                              j: the negative drawn
+  /// WARP       L·max(0, 1 − s_ui + s_uj)                         L: the update's rank weight
+  /// WARP-kOS   L·max(0, 1 − s_ui + s_uj)                         i: the k-th positive
+  /// ```
+  ///
+  /// An example that makes no update adds 0 and still counts: a WARP or k-OS example without a
+  /// violation in `maxSampled` draws (every sampled hinge is 0), a BPR example without a
+  /// negative, a k-OS user without positives. L is exactly the factor of the pairwise update,
+  /// min(10, w·ln(max(1, ⌊(N − 1)/n⌋))), 0 when n draws leave ⌊(N − 1)/n⌋ ≤ 1.
   /// - Complexity: O(range.count · (features per row) · d) for logistic and BPR; WARP adds up to
-  ///   `maxSampled` negative scores per example, WARP-kOS `n` positive scores.
+  ///   `maxSampled` negative scores per example, WARP-kOS `n` positive scores. The loss adds one
+  ///   `exp` and one `log1p` per logistic or BPR example, nothing per WARP draw.
   func train(
-    _ examples: UnsafePointer<TrainingExample>, _ range: Range<Int>, rng: inout TrainingRNG
+    _ examples: UnsafePointer<TrainingExample>, _ range: Range<Int>, rng: inout TrainingRNG,
+    loss: inout EpochLoss
   ) {
-    switch c.loss {
-    case .logistic:
-      for e in range { logistic(examples[e]) }
-    case .bpr:
-      for e in range { bpr(examples[e], rng: &rng) }
-    case .warp:
-      for e in range { warp(examples[e], rng: &rng) }
-    case .warpKOS:
-      for e in range { warpKOS(user: Int(examples[e].user), rng: &rng) }
+    // Two copies of the loops, so that the one without the loss has no trace of it.
+    if c.measuresLoss {
+      loss.sum += run(examples, range, rng: &rng, measure: true)
+      loss.examples += range.count
+    } else {
+      _ = run(examples, range, rng: &rng, measure: false)
     }
     if c.lazyL2 { foldScales() }
+  }
+
+  /// The loop of `train`, returning the sum of the losses (0 without `measure`).
+  @inline(__always)
+  private func run(
+    _ examples: UnsafePointer<TrainingExample>, _ range: Range<Int>, rng: inout TrainingRNG,
+    measure: Bool
+  ) -> Double {
+    var sum: Double = 0
+    switch c.loss {
+    case .logistic:
+      for e in range { sum += Double(logistic(examples[e], measure: measure)) }
+    case .bpr:
+      for e in range { sum += Double(bpr(examples[e], rng: &rng, measure: measure)) }
+    case .warp:
+      for e in range { sum += Double(warp(examples[e], rng: &rng)) }
+    case .warpKOS:
+      for e in range { sum += Double(warpKOS(user: Int(examples[e].user), rng: &rng)) }
+    }
+    return sum
   }
 
   // MARK: - Representations
@@ -252,25 +299,38 @@ struct TrainingKernel {
   /// ```
   /// ∂/∂q_i = L·p_u   ∂/∂p_u = L·q_i   ∂/∂b_u = ∂/∂b_i = L
   /// ```
+  ///
+  /// Returns the example's log loss w·softplus(±s) before the step (`measure`), else 0.
   @inline(__always)
-  private func logistic(_ e: TrainingExample) {
+  private func logistic(_ e: TrainingExample, measure: Bool) -> Float {
     let u = Int(e.user)
     let i = Int(e.item)
     let (p, bu) = representation(c.userRows, c.users, u, userScratch)
     let (q, bi) = representation(c.itemRows, c.items, i, positiveScratch)
     let s = bu + bi + Vector.dot(p, q, c.d)
     let L = e.weight * (1 / (1 + exp(-s)) - e.label)
+    // −ln σ(s) = softplus(−s) for a positive, −ln(1 − σ(s)) = softplus(s) otherwise.
+    let loss = measure ? e.weight * Self.softplus(e.label > 0 ? -s : s) : 0
     gradientScratch.update(from: q, count: c.d)
     var rates = apply(c.itemRows, c.items, i, direction: p, coef: L, biasGradient: L)
     rates += apply(c.userRows, c.users, u, direction: gradientScratch, coef: L, biasGradient: L)
     regularise(rates: rates, updates: (c.d + 1) * (width(c.itemRows, i) + width(c.userRows, u)))
+    return loss
+  }
+
+  /// ln(1 + eˣ), without overflow for large x or loss of precision for very negative x.
+  @inline(__always)
+  static func softplus(_ x: Float) -> Float {
+    max(x, 0) + log1p(exp(-abs(x)))
   }
 
   /// BPR (Rendle et al. 2009): L = w·(1 − σ(s_ui − s_uj)) for a negative j drawn as the item
   /// of a uniformly random stored entry (popularity-proportional), redrawn while it is one of
   /// the user's items; after `bprDrawLimit` failed draws the example is skipped.
+  ///
+  /// Returns the example's loss −w·ln σ(s_ui − s_uj) before the step (`measure`), else 0.
   @inline(__always)
-  private func bpr(_ e: TrainingExample, rng: inout TrainingRNG) {
+  private func bpr(_ e: TrainingExample, rng: inout TrainingRNG, measure: Bool) -> Float {
     let u = Int(e.user)
     var j: Int32 = -1
     for _ in 0..<Self.bprDrawLimit {
@@ -280,7 +340,7 @@ struct TrainingKernel {
         break
       }
     }
-    guard j >= 0 else { return }
+    guard j >= 0 else { return 0 }
     let i = Int(e.item)
     let (p, _) = representation(c.userRows, c.users, u, userScratch)
     let (qi, bi) = representation(c.itemRows, c.items, i, positiveScratch)
@@ -288,6 +348,7 @@ struct TrainingKernel {
     let difference = bi - bj + Vector.dot(p, qi, c.d) - Vector.dot(p, qj, c.d)
     let L = e.weight / (1 + exp(difference))
     pairwiseUpdate(user: u, positive: i, negative: Int(j), p: p, qi: qi, qj: qj, loss: L)
+    return measure ? e.weight * Self.softplus(-difference) : 0
   }
 
   /// WARP (Weston et al. 2011) for user u and positive i.
@@ -299,36 +360,41 @@ struct TrainingKernel {
   /// ```
   /// L = min(10, w·ln(max(1, ⌊(N − 1)/n⌋)))
   /// ```
+  ///
+  /// Returns the example's loss L·(1 − s_ui + s_uj) before the step, 0 without a violation
+  /// (computed whether or not the epoch measures it: three float operations per example).
   @inline(__always)
-  private func warp(_ e: TrainingExample, rng: inout TrainingRNG) {
+  private func warp(_ e: TrainingExample, rng: inout TrainingRNG) -> Float {
     let u = Int(e.user)
     let i = Int(e.item)
     let (p, bu) = representation(c.userRows, c.users, u, userScratch)
     let (qi, bi) = representation(c.itemRows, c.items, i, positiveScratch)
     let positiveScore = bu + bi + Vector.dot(p, qi, c.d)
-    guard let (j, qj, sampled) = sampleViolator(
+    guard let (j, qj, negativeScore, sampled) = sampleViolator(
       user: u, p: p, bu: bu, positiveScore: positiveScore, rng: &rng)
-    else { return }
+    else { return 0 }
     let rank = max(1, (c.itemCount - 1) / sampled)
     let L = min(Self.maxLoss, e.weight * log(Float(rank)))
     pairwiseUpdate(user: u, positive: i, negative: j, p: p, qi: qi, qj: qj, loss: L)
+    return L * (1 - positiveScore + negativeScore)
   }
 
   /// WARP's negative search: the first j the user does not know with s_uj > s_ui − 1, its
-  /// representation and the number of draws made (known items count), or nil when none is
-  /// found within `maxSampled` draws.
+  /// representation and score, and the number of draws made (known items count), or nil when
+  /// none is found within `maxSampled` draws.
   @inline(__always)
   private func sampleViolator(
     user u: Int, p: UnsafePointer<Float>, bu: Float, positiveScore: Float,
     rng: inout TrainingRNG
-  ) -> (Int, UnsafePointer<Float>, Int)? {
+  ) -> (Int, UnsafePointer<Float>, Float, Int)? {
     var sampled = 0
     while sampled < c.maxSampled {
       sampled += 1
       let j = rng.below(c.itemCount)
       if c.known.contains(row: u, column: Int32(truncatingIfNeeded: j)) { continue }
       let (qj, bj) = representation(c.itemRows, c.items, j, negativeScratch)
-      if bu + bj + Vector.dot(p, qj, c.d) > positiveScore - 1 { return (j, qj, sampled) }
+      let score = bu + bj + Vector.dot(p, qj, c.d)
+      if score > positiveScore - 1 { return (j, qj, score, sampled) }
     }
     return nil
   }
@@ -343,11 +409,13 @@ struct TrainingKernel {
   ///
   /// P_u holds the entries with value > 0 (LightFM samples every stored entry, negatives
   /// included), and the `max(1, ·)` avoids LightFM's ln 0 = −∞ on tiny catalogues.
+  ///
+  /// Returns the example's loss L·(1 − s_ui + s_uj) before the step, as `warp`.
   @inline(__always)
-  private func warpKOS(user u: Int, rng: inout TrainingRNG) {
+  private func warpKOS(user u: Int, rng: inout TrainingRNG) -> Float {
     let lo = c.positives.rowPointers.base[u]
     let count = c.positives.rowPointers.base[u + 1] - lo
-    guard count > 0 else { return }
+    guard count > 0 else { return 0 }
     let (p, bu) = representation(c.userRows, c.users, u, userScratch)
     let draws = min(c.n, count)
     let kth = min(c.k, draws)
@@ -371,12 +439,13 @@ struct TrainingKernel {
     let i = Int(topItems[kth - 1])
     let positiveScore = topScores[kth - 1]
     let (qi, _) = representation(c.itemRows, c.items, i, positiveScratch)
-    guard let (j, qj, sampled) = sampleViolator(
+    guard let (j, qj, negativeScore, sampled) = sampleViolator(
       user: u, p: p, bu: bu, positiveScore: positiveScore, rng: &rng)
-    else { return }
+    else { return 0 }
     let rank = max(1, (c.itemCount - 1) / sampled)
     let L = min(Self.maxLoss, log(Float(rank)))
     pairwiseUpdate(user: u, positive: i, negative: j, p: p, qi: qi, qj: qj, loss: L)
+    return L * (1 - positiveScore + negativeScore)
   }
 }
 

@@ -1,0 +1,167 @@
+// MARK: - What to validate on
+
+/// Validation while training: held-out interactions ranked every `every` epochs of a `fit` or
+/// `fitPartial` call, optionally stopping when the monitored metric stops improving.
+///
+/// Each evaluation ranks every validation interaction among the items the user did not train
+/// on (the call's training interactions are left out, as `Evaluation` does with
+/// `trainInteractions`), through the same GEMM ranking as `LightFM.predictRank`, and reports
+/// precision@k, recall@k, AUC and NDCG@k averaged over the users with validation interactions.
+///
+/// With `patience` P, training stops after P evaluations in a row without a strict improvement
+/// of `monitor`, and the model keeps the parameters, optimiser state and generator of the best
+/// evaluated epoch, not the last: with one thread and a seed it then equals the model `fit`
+/// would have trained for that many epochs. To keep the best epoch without stopping early,
+/// pass `patience` equal to the number of epochs.
+public struct TrainingValidation: Sendable {
+  /// users × items, the training interactions' shape (fewer rows allowed); every stored entry
+  /// is a validation item, whatever its value. None may be a training interaction.
+  public var interactions: CSRMatrix
+  /// The cut-off of precision@k, recall@k and NDCG@k (≥ 1).
+  public var k: Int
+  /// Evaluate after every `every` epochs (≥ 1), and after the call's last epoch.
+  public var every: Int
+  /// Stop after this many evaluations without improvement (≥ 1), keeping the best epoch; `nil`
+  /// trains every epoch and keeps the last.
+  public var patience: Int?
+  /// The metric whose improvement `patience` waits for, and that picks the best epoch.
+  public var monitor: ValidationMetric
+
+  public init(
+    _ interactions: some InteractionMatrix, k: Int = 10, every: Int = 1, patience: Int? = nil,
+    monitor: ValidationMetric = .precisionAtK
+  ) {
+    self.interactions = interactions.interactionsCSR()
+    self.k = k
+    self.every = every
+    self.patience = patience
+    self.monitor = monitor
+  }
+}
+
+/// A validation metric: the name of its field in `ValidationScores` and in the CLI's
+/// `--monitor` and history files. Every one of them is better when higher.
+public enum ValidationMetric: String, CaseIterable, Sendable {
+  case precisionAtK = "precision_at_k"
+  case recallAtK = "recall_at_k"
+  case auc
+  case ndcgAtK = "ndcg_at_k"
+
+  /// The label for a progress line at cut-off k, e.g. `precision@10`.
+  public func label(k: Int) -> String {
+    switch self {
+    case .precisionAtK: "precision@\(k)"
+    case .recallAtK: "recall@\(k)"
+    case .auc: "AUC"
+    case .ndcgAtK: "NDCG@\(k)"
+    }
+  }
+}
+
+// MARK: - What an evaluation found
+
+/// The validation metrics of one evaluation: means over the users with validation
+/// interactions (NaN when there are none).
+public struct ValidationScores: Sendable, Equatable {
+  public let k: Int
+  public let precisionAtK: Double
+  public let recallAtK: Double
+  public let auc: Double
+  public let ndcgAtK: Double
+  /// The users the means are over.
+  public let users: Int
+  /// Seconds the evaluation took.
+  public let seconds: Double
+
+  /// The value of `metric`.
+  public subscript(metric: ValidationMetric) -> Double {
+    switch metric {
+    case .precisionAtK: precisionAtK
+    case .recallAtK: recallAtK
+    case .auc: auc
+    case .ndcgAtK: ndcgAtK
+    }
+  }
+}
+
+/// What a `fit` or `fitPartial` call did, epoch by epoch.
+public struct TrainingHistory: Sendable, Equatable {
+  /// One report per epoch trained, as the progress callback received them.
+  public var epochs: [TrainingProgress] = []
+  /// The evaluated epoch (1-based, in this call) with the best monitored metric, or nil
+  /// without validation.
+  public var bestEpoch: Int?
+  /// Whether `patience` ran out before the last epoch.
+  public var stoppedEarly = false
+  /// The epoch whose parameters the model holds: `bestEpoch` with `patience`, else the last
+  /// epoch trained (0 when none).
+  public var keptEpoch = 0
+
+  /// The reports that carry validation scores.
+  public var evaluations: [TrainingProgress] { epochs.filter { $0.validation != nil } }
+}
+
+// MARK: - Evaluating during a call
+
+/// A `TrainingValidation` checked against one call's training data, ready to evaluate.
+struct Validator {
+  let validation: TrainingValidation
+  /// The call's training interactions, left out of every ranking.
+  let training: CSRMatrix
+
+  var every: Int { validation.every }
+  var patience: Int? { validation.patience }
+  var monitor: ValidationMetric { validation.monitor }
+
+  /// Checks the settings, the shape and that no validation interaction is a training one
+  /// (before the first epoch, so a bad argument costs no training).
+  ///
+  /// - Parameters: `users` and `items` are the rows of the call's feature matrices.
+  /// - Throws: `LightFMError` naming the bad value.
+  init(_ v: TrainingValidation, training coo: COOMatrix, users: Int, items: Int) throws {
+    if v.k < 1 { throw LightFMError.invalidParameter("validation.k", v.k, expected: "at least 1") }
+    if v.every < 1 {
+      throw LightFMError.invalidParameter("validation.every", v.every, expected: "at least 1")
+    }
+    if let p = v.patience, p < 1 {
+      throw LightFMError.invalidParameter("validation.patience", p, expected: "at least 1")
+    }
+    let training = CSRMatrix.converting(coo, sumDuplicates: true)
+    try LightFM.checkEvaluationShapes(
+      test: v.interactions, train: training, users: users, items: items)
+    let shared = LightFM.sharedInteractions(v.interactions, training)
+    if shared > 0 {
+      throw LightFMError.invalidData(
+        "the validation and training interactions share \(shared) interactions: expected "
+          + "held-out interactions only (the training ones are left out of the ranking)")
+    }
+    validation = v
+    self.training = training
+  }
+
+  /// The metrics of `model` (the parameters after an epoch): one ranking pass, every metric
+  /// from its ranks.
+  ///
+  /// - Complexity: one `LightFM.predictRank` of the validation interactions.
+  func scores(
+    _ model: LightFM, userFeatures: CSRMatrix?, itemFeatures: CSRMatrix?, threads: Int
+  ) throws -> ValidationScores {
+    let start = ContinuousClock.now
+    let k = validation.k
+    let ranks = try model.predictRank(
+      validation.interactions, trainInteractions: training, userFeatures: userFeatures,
+      itemFeatures: itemFeatures, numThreads: threads, checkIntersections: false)
+    func mean(_ values: [Float]) -> Double {
+      values.isEmpty ? .nan : values.reduce(0.0) { $0 + Double($1) } / Double(values.count)
+    }
+    let precision = Evaluation.precisionAtK(ranks: ranks, k: k)
+    let recall = Evaluation.recallAtK(ranks: ranks, k: k)
+    let auc = Evaluation.aucScore(ranks: ranks, trainInteractions: training)
+    let ndcg = Evaluation.ndcgAtK(ranks: ranks, k: k)
+    let (seconds, attoseconds) = (ContinuousClock.now - start).components
+    return ValidationScores(
+      k: k, precisionAtK: mean(precision), recallAtK: mean(recall), auc: mean(auc),
+      ndcgAtK: mean(ndcg), users: precision.count,
+      seconds: Double(seconds) + Double(attoseconds) * 1e-18)
+  }
+}
