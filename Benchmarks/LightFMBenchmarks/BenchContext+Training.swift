@@ -13,6 +13,10 @@ extension BenchContext {
   ///
   /// Rates: positives/s (stored train interactions per second); the t=2 rows add their speed
   /// relative to the t=1 row of the same case and run (t=1 median / t=2 median).
+  ///
+  /// Every case is timed twice, in alternating repetitions: without the per-epoch loss (no
+  /// progress callback: the rows named as before) and with it (a callback that reads it: the
+  /// "loss on" rows, whose "× loss off" is their median over the other's).
   func runTraining() throws {
     let threadCounts = [1, 2]
     let epochs = quick ? 2 : 10
@@ -21,12 +25,16 @@ extension BenchContext {
         var oneThread: Double?
         for t in threadCounts {
           var model = LightFM(noComponents: 30, loss: loss, learningRate: 0.05, randomState: 7)
+          var measured = model
           let name = "MovieLens \(loss.rawValue) d=30 t=\(t) per epoch"
-          let m = try harness.measure(
-            "training", name, rates: [("positives/s", Double(ml.train.nnz))],
-            divisor: Double(epochs), note: "fit of \(epochs) epochs"
+          let (m, _) = try harness.measureAlternating(
+            "training", (name, name + " loss on"),
+            rates: [("positives/s", Double(ml.train.nnz))],
+            divisor: Double(epochs), note: "fit of \(epochs) epochs", ratio: "× loss off"
           ) {
             try model.fit(ml.train, epochs: epochs, numThreads: t)
+          } _: {
+            try measured.fit(ml.train, epochs: epochs, numThreads: t) { _ in }
           }
           speedUp(m, oneThread: &oneThread, threads: t, name: name)
         }
@@ -63,16 +71,23 @@ extension BenchContext {
       var oneThread: Double?
       for t in threadCounts {
         var model = LightFM(noComponents: components, loss: loss, randomState: 7)
+        var measured = model
         let name = "synthetic \(shape) \(label) (\(train.nnz) train) \(loss.rawValue) "
           + "d=\(components) t=\(t) per epoch"
-        let m = try harness.measure(
-          "training", name, rates: [("positives/s", Double(train.nnz))],
-          note: "fitPartial, 1 epoch per repetition"
+        let (m, _) = try harness.measureAlternating(
+          "training", (name, name + " loss on"), rates: [("positives/s", Double(train.nnz))],
+          note: "fitPartial, 1 epoch per repetition", ratio: "× loss off"
         ) {
           if model.isFitted {
             try model.fitPartial(train, epochs: 1, numThreads: t)
           } else {
             try model.fit(train, epochs: 1, numThreads: t)
+          }
+        } _: {
+          if measured.isFitted {
+            try measured.fitPartial(train, epochs: 1, numThreads: t) { _ in }
+          } else {
+            try measured.fit(train, epochs: 1, numThreads: t) { _ in }
           }
         }
         speedUp(m, oneThread: &oneThread, threads: t, name: name)

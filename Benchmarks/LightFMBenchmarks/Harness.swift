@@ -61,18 +61,63 @@ final class Harness {
     var seconds: [Double] = []
     for _ in 0..<reps {
       try setUp()
-      let start = DispatchTime.now().uptimeNanoseconds
-      try body()
-      seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 / divisor)
+      seconds.append(try Self.time(body) / divisor)
     }
-    seconds.sort()
+    return record(
+      suite, name, seconds: seconds, rates: rates, note: note, resetWorked: resetWorked)
+  }
+
+  /// Times two variants of one case in alternation (a, b, a, b, …) after their warm-ups, so
+  /// that a host whose speed drifts during the case slows both alike, and records both, the
+  /// second with the rate `ratio` (its median over the first's).
+  ///
+  /// - Parameters: as `measure`; `names`, `first` and `second` are the two variants'.
+  @discardableResult
+  func measureAlternating(
+    _ suite: String, _ names: (String, String),
+    rates: [(unit: String, perRun: Double)] = [],
+    divisor: Double = 1,
+    note: String? = nil,
+    ratio: String,
+    _ first: () throws -> Void, _ second: () throws -> Void
+  ) throws -> (Measurement, Measurement) {
+    let resetWorked = PeakRSS.reset()
+    for _ in 0..<warmups {
+      try first()
+      try second()
+    }
+    var a: [Double] = []
+    var b: [Double] = []
+    for _ in 0..<repetitions {
+      a.append(try Self.time(first) / divisor)
+      b.append(try Self.time(second) / divisor)
+    }
+    let ma = record(suite, names.0, seconds: a, rates: rates, note: note, resetWorked: resetWorked)
+    var mb = record(suite, names.1, seconds: b, rates: rates, note: note, resetWorked: resetWorked)
+    addRate(ratio, mb.median / ma.median, to: names.1, suite: suite)
+    mb.rates.append(Measurement.Rate(unit: ratio, value: mb.median / ma.median))
+    return (ma, mb)
+  }
+
+  private static func time(_ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+  }
+
+  /// Records the median, min and max of `seconds` with rates from the median.
+  private func record(
+    _ suite: String, _ name: String, seconds unsorted: [Double],
+    rates: [(unit: String, perRun: Double)], note: String?, resetWorked: Bool
+  ) -> Measurement {
+    let seconds = unsorted.sorted()
     let median =
       seconds.count % 2 == 1
       ? seconds[seconds.count / 2]
       : (seconds[seconds.count / 2 - 1] + seconds[seconds.count / 2]) / 2
     let m = Measurement(
       suite: suite, name: name, median: median, min: seconds.first ?? 0,
-      max: seconds.last ?? 0, repetitions: reps,
+      max: seconds.last ?? 0, repetitions: seconds.count,
       rates: rates.map { Measurement.Rate(unit: $0.unit, value: $0.perRun / median) },
       peakRSSMiB: PeakRSS.mebibytes(),
       note: resetWorked ? note : [note, "peak RSS not resettable"].compactMap { $0 }
