@@ -3,18 +3,25 @@ import LightFMKit
 
 /// The one training step of the CLI (`fit`, `fit --resume` and `demo`): the sample-weight rule
 /// applied the same way whether the model is new or resumed, and a progress line per epoch (or
-/// every `reportEvery` epochs) on standard error.
+/// every `reportEvery` epochs) on standard error, with the epoch's mean loss and, on the epochs
+/// validated, the validation metrics.
 enum ConsoleTraining {
   /// Trains `model` on `data`; sample weights are passed unless every one is 1.
   ///
-  /// - Parameter resuming: continue from the model's learned state (`fitPartial`) instead of
-  ///   starting afresh (`fit`).
+  /// - Parameters:
+  ///   - resuming: continue from the model's learned state (`fitPartial`) instead of starting
+  ///     afresh (`fit`).
+  ///   - validation: evaluated while training, with early stopping (`TrainingValidation`).
+  ///   - history: receives every epoch's report as it is made.
+  /// - Returns: what the call did, epoch by epoch.
   /// - Throws: `LightFMError` from training, or when `.warpKOS` (which takes no sample weights,
   ///   as in LightFM) meets weights other than 1.
+  @discardableResult
   static func train(
     _ model: inout LightFM, data: TrainingData, epochs: Int, threads: Int, label: String,
-    reportEvery: Int = 1, resuming: Bool = false
-  ) throws {
+    reportEvery: Int = 1, resuming: Bool = false, validation: TrainingValidation? = nil,
+    history: HistoryFile? = nil
+  ) throws -> TrainingHistory {
     let weighted = data.weights.values.contains { $0 != 1 }
     if weighted && model.loss == .warpKOS {
       throw LightFMError.invalidParameter(
@@ -22,20 +29,53 @@ enum ConsoleTraining {
         expected: "a loss that takes sample weights (warp-kos takes none): drop the weight "
           + "column, pass --min-rating to read it as ratings, or choose another loss")
     }
+    var written: Error?
     let progress = { (progress: TrainingProgress) in
-      if progress.epoch % reportEvery == 0 || progress.epoch == progress.epochs {
+      if progress.epoch % reportEvery == 0 || progress.epoch == progress.epochs
+        || progress.validation != nil
+      {
         Console.note("\(label): \(progress.description)")
+      }
+      if let history, written == nil {
+        do { try history.append(progress) } catch { written = error }
       }
     }
     let sampleWeight = weighted ? data.weights : nil
+    let result: TrainingHistory
     if resuming {
-      try model.fitPartial(
+      result = try model.fitPartial(
         data.interactions, userFeatures: data.userFeatures, itemFeatures: data.itemFeatures,
-        sampleWeight: sampleWeight, epochs: epochs, numThreads: threads, progress: progress)
+        sampleWeight: sampleWeight, epochs: epochs, numThreads: threads,
+        validation: validation, progress: progress)
     } else {
-      try model.fit(
+      result = try model.fit(
         data.interactions, userFeatures: data.userFeatures, itemFeatures: data.itemFeatures,
-        sampleWeight: sampleWeight, epochs: epochs, numThreads: threads, progress: progress)
+        sampleWeight: sampleWeight, epochs: epochs, numThreads: threads,
+        validation: validation, progress: progress)
+    }
+    if let written { throw written }
+    if let validation { summarise(result, validation, label: label) }
+    return result
+  }
+
+  /// The validation outcome in one line: the best epoch, and whether training stopped early
+  /// and which epoch the model keeps.
+  private static func summarise(
+    _ h: TrainingHistory, _ v: TrainingValidation, label: String
+  ) {
+    guard let best = h.bestEpoch, let scores = h.epochs[best - 1].validation else { return }
+    let metric = v.monitor.label(k: v.k)
+    let value = String(format: "%.4f", scores[v.monitor])
+    if h.stoppedEarly {
+      Console.note(
+        "\(label): stopped after epoch \(h.epochs.count): \(metric) did not improve in "
+          + "\(v.patience ?? 0) evaluation(s); keeping epoch \(best) (\(metric) \(value))")
+    } else if h.keptEpoch == best {
+      Console.note("\(label): best \(metric) \(value) at epoch \(best), kept")
+    } else {
+      Console.note(
+        "\(label): best \(metric) \(value) at epoch \(best); the model keeps the last epoch "
+          + "(\(h.keptEpoch)); --patience keeps the best")
     }
   }
 }

@@ -97,15 +97,17 @@ struct EvaluationReport {
       testInteractions: metrics.testInteractions, skippedInteractions: 0)
   }
 
-  /// Reads an interactions file into a matrix of the model's shape, skipping unknown ids.
+  /// Reads an interactions file into a matrix of the model's shape, skipping unknown ids (with
+  /// a note that starts with `label`).
   static func knownMatrix(
-    _ path: String, role: String, dataset: Dataset, minRating: Float?
+    _ path: String, role: String, dataset: Dataset, minRating: Float?,
+    label: String = "evaluate"
   ) throws -> (matrix: COOMatrix, skipped: Int) {
     let input = try InteractionInput(path: path)
     let (known, unknown) = knownRecords(try input.positives(minRating: minRating), in: dataset)
     if let first = unknown.first {
       Console.note(
-        "evaluate: skipped \(unknown.count) \(role) interaction(s) whose user or item the model "
+        "\(label): skipped \(unknown.count) \(role) interaction(s) whose user or item the model "
           + "does not know (first at \(input.location(first)): user '\(first.user)', item "
           + "'\(first.item)')")
     }

@@ -18,6 +18,12 @@ struct Fit: ParsableCommand {
 
       Defaults differ from the library's (which follow LightFM): WARP loss, 30 components and \
       10 epochs suit ranking.
+
+      Every progress line gives the epoch's mean training loss (the loss's own definition: log \
+      loss, BPR's -ln sigma of the difference, WARP's rank-weighted hinge). With --validate, \
+      the epochs validated add precision@k, recall@k, AUC and NDCG@k on that file, the \
+      training items left out of the ranking; --patience stops when the --monitor metric has \
+      not improved in that many evaluations and saves the best epoch's model, not the last.
       """)
 
   @Option(
@@ -100,6 +106,42 @@ struct Fit: ParsableCommand {
   @OptionGroup var threads: ThreadOptions
 
   @Option(
+    name: .customLong("validate"),
+    help: ArgumentHelp(
+      "Held-out interactions (text or .npz) to evaluate while training; users and items the "
+        + "training file does not have are skipped.",
+      valueName: "file"))
+  var validationFile: String?
+
+  @Option(
+    name: .long, help: ArgumentHelp("Evaluate --validate every n epochs.", valueName: "n"))
+  var validateEvery: Int = 1
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp("The cut-off k of the validation metrics.", valueName: "k"))
+  var validateK: Int = 10
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Stop after p evaluations without improvement of --monitor, keeping the best epoch.",
+      valueName: "p"))
+  var patience: Int?
+
+  @Option(
+    name: .long, help: "The validation metric --patience watches and the best epoch is picked by.")
+  var monitor: MonitoredMetric = .precision
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Write one row per evaluation (every epoch without --validate): epoch, seconds, loss, "
+        + "k and the metrics; CSV, or JSON lines if the name ends in .jsonl.",
+      valueName: "file"))
+  var history: String?
+
+  @Option(
     name: .long,
     help: ArgumentHelp(
       "Where to write the model (.lfm); written whole or not at all.", valueName: "file"))
@@ -118,6 +160,12 @@ struct Fit: ParsableCommand {
     if kosK < 1 || kosN < 1 { throw ValidationError("--kos-k and --kos-n must be at least 1") }
     if !(rho > 0 && rho < 1) { throw ValidationError("--rho must be in (0, 1)") }
     if !(epsilon.isFinite && epsilon > 0) { throw ValidationError("--epsilon must be > 0") }
+    if validateEvery < 1 { throw ValidationError("--validate-every must be at least 1") }
+    if validateK < 1 { throw ValidationError("--validate-k must be at least 1") }
+    if let patience, patience < 1 { throw ValidationError("--patience must be at least 1") }
+    if validationFile == nil && patience != nil {
+      throw ValidationError("--patience needs --validate: it watches the validation metric")
+    }
     if resume != nil && (userFeatures != nil || itemFeatures != nil) {
       throw ValidationError(
         "--resume keeps the saved feature matrices: drop --user-features and --item-features")
@@ -127,14 +175,36 @@ struct Fit: ParsableCommand {
   func run() throws {
     let started = Date()
     var (estimator, data) = try resume.map { try resumed($0) } ?? fresh()
-    try ConsoleTraining.train(
-      &estimator, data: data, epochs: epochs, threads: threads.count, label: "fit",
-      resuming: resume != nil)
+    let validation = try validationFile.map { try validationSet($0, data: data) }
+    let historyFile = try history.map {
+      try HistoryFile(path: $0, everyEpoch: validationFile == nil)
+    }
+    do {
+      try ConsoleTraining.train(
+        &estimator, data: data, epochs: epochs, threads: threads.count, label: "fit",
+        resuming: resume != nil, validation: validation, history: historyFile)
+    } catch let error as LightFMError where error.message.hasPrefix("the validation") {
+      throw LightFMError(error.kind, "\(validationFile ?? ""): \(error.message)")
+    }
     try estimator.save(
       to: URL(fileURLWithPath: model), dataset: data.dataset,
       userFeatures: data.userFeatures, itemFeatures: data.itemFeatures)
     Console.note(
       "fit: wrote \(model) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
+  }
+
+  /// `--validate` read through the training data's mappings.
+  func validationSet(_ path: String, data: TrainingData) throws -> TrainingValidation {
+    let (matrix, _) = try EvaluationReport.knownMatrix(
+      path, role: "validation", dataset: data.dataset, minRating: ratings.minRating,
+      label: "fit")
+    guard matrix.nnz > 0 else {
+      throw LightFMError.invalidData(
+        "\(path): no validation interactions between users and items of --train"
+          + (ratings.minRating.map { " with a rating of at least \($0)" } ?? ""))
+    }
+    return TrainingValidation(
+      matrix, k: validateK, every: validateEvery, patience: patience, monitor: monitor.metric)
   }
 
   /// A new model with the options' hyper-parameters, and the files mapped through a new
@@ -219,5 +289,33 @@ struct TrainingData {
       dataset: dataset, interactions: interactions, weights: weights,
       userFeatures: try userInput?.matrix(side: .user, dataset: dataset),
       itemFeatures: try itemInput?.matrix(side: .item, dataset: dataset))
+  }
+}
+
+/// `--monitor`: a validation metric by its short name.
+enum MonitoredMetric: String, CaseIterable, ExpressibleByArgument {
+  case precision = "precision@k"
+  case recall = "recall@k"
+  case auc
+  case ndcg = "ndcg@k"
+
+  /// Also accepts the history's column names (`precision_at_k`, …) and the bare names.
+  init?(argument: String) {
+    let name = argument.lowercased()
+    guard
+      let match = Self.allCases.first(where: {
+        [$0.rawValue, $0.metric.rawValue, "\($0)"].contains(name)
+      })
+    else { return nil }
+    self = match
+  }
+
+  var metric: ValidationMetric {
+    switch self {
+    case .precision: .precisionAtK
+    case .recall: .recallAtK
+    case .auc: .auc
+    case .ndcg: .ndcgAtK
+    }
   }
 }

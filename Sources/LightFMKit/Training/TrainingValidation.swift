@@ -127,8 +127,12 @@ struct Validator {
       throw LightFMError.invalidParameter("validation.patience", p, expected: "at least 1")
     }
     let training = CSRMatrix.converting(coo, sumDuplicates: true)
-    try LightFM.checkEvaluationShapes(
-      test: v.interactions, train: training, users: users, items: items)
+    do {
+      try LightFM.checkEvaluationShapes(
+        test: v.interactions, train: training, users: users, items: items)
+    } catch let error as LightFMError {
+      throw LightFMError(error.kind, "validation: \(error.message)")
+    }
     let shared = LightFM.sharedInteractions(v.interactions, training)
     if shared > 0 {
       throw LightFMError.invalidData(
