@@ -82,8 +82,9 @@ def plot_history(args):
         elif key == "loss" and len(runs) > 1:
             # Different losses differ in scale: a log axis keeps each one's fall visible.
             ax.set_yscale("log")
+            ax.yaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
             ax.yaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
-            ax.yaxis.set_minor_formatter(matplotlib.ticker.ScalarFormatter())
+            ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     legend_ax = axes.flat[5]
     legend_ax.axis("off")
     handles, names = axes.flat[0].get_legend_handles_labels()
