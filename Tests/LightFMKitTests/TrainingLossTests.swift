@@ -133,6 +133,17 @@ final class TrainingLossTests: XCTestCase {
     XCTAssertEqual(loss, L * (1 - si + sj) / 2, accuracy: 1e-5)
   }
 
+  func testLogLossStaysFiniteAtExtremeScores() {
+    let cases: [(s: Float, positive: Bool, expected: Float)] = [
+      (0, true, log(2)), (0, false, log(2)), (100, true, 0), (100, false, 100),
+      (-100, true, 100), (-100, false, 0), (20, false, 20), (-20, true, 20),
+    ]
+    for c in cases {
+      let loss = TrainingKernel.logLoss(c.s, expMinus: exp(-c.s), positive: c.positive)
+      XCTAssertEqual(loss, c.expected, accuracy: 1e-5, "\(c)")
+    }
+  }
+
   // MARK: - Turning it off, threads, learning
 
   func testTheLossIsMeasuredOnlyWhenAsked() throws {

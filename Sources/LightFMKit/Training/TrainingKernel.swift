@@ -142,7 +142,8 @@ struct TrainingKernel {
   /// min(10, w·ln(max(1, ⌊(N − 1)/n⌋))), 0 when n draws leave ⌊(N − 1)/n⌋ ≤ 1.
   /// - Complexity: O(range.count · (features per row) · d) for logistic and BPR; WARP adds up to
   ///   `maxSampled` negative scores per example, WARP-kOS `n` positive scores. The loss adds one
-  ///   `exp` and one `log1p` per logistic or BPR example, nothing per WARP draw.
+  ///   `log1p` per logistic or BPR example (from the `exp` the step computes anyway), three
+  ///   float operations per WARP example and nothing per WARP draw.
   func train(
     _ examples: UnsafePointer<TrainingExample>, _ range: Range<Int>, rng: inout TrainingRNG,
     loss: inout EpochLoss
@@ -300,7 +301,7 @@ struct TrainingKernel {
   /// ∂/∂q_i = L·p_u   ∂/∂p_u = L·q_i   ∂/∂b_u = ∂/∂b_i = L
   /// ```
   ///
-  /// Returns the example's log loss w·softplus(±s) before the step (`measure`), else 0.
+  /// Returns the example's log loss before the step (`measure`), else 0.
   @inline(__always)
   private func logistic(_ e: TrainingExample, measure: Bool) -> Float {
     let u = Int(e.user)
@@ -308,9 +309,9 @@ struct TrainingKernel {
     let (p, bu) = representation(c.userRows, c.users, u, userScratch)
     let (q, bi) = representation(c.itemRows, c.items, i, positiveScratch)
     let s = bu + bi + Vector.dot(p, q, c.d)
-    let L = e.weight * (1 / (1 + exp(-s)) - e.label)
-    // −ln σ(s) = softplus(−s) for a positive, −ln(1 − σ(s)) = softplus(s) otherwise.
-    let loss = measure ? e.weight * Self.softplus(e.label > 0 ? -s : s) : 0
+    let t = exp(-s)
+    let L = e.weight * (1 / (1 + t) - e.label)
+    let loss = measure ? e.weight * Self.logLoss(s, expMinus: t, positive: e.label > 0) : 0
     gradientScratch.update(from: q, count: c.d)
     var rates = apply(c.itemRows, c.items, i, direction: p, coef: L, biasGradient: L)
     rates += apply(c.userRows, c.users, u, direction: gradientScratch, coef: L, biasGradient: L)
@@ -318,10 +319,19 @@ struct TrainingKernel {
     return loss
   }
 
-  /// ln(1 + eˣ), without overflow for large x or loss of precision for very negative x.
+  /// The log loss of score s from t = e^−s, which the step has already computed (one `log1p`
+  /// per example, no second `exp`):
+  ///
+  /// ```
+  /// −ln σ(s) = ln(1 + t)        −ln(1 − σ(s)) = s + ln(1 + t)
+  /// ```
+  ///
+  /// Where t overflows (s < −88), the limits −s and 0 (the error is below e^s).
   @inline(__always)
-  static func softplus(_ x: Float) -> Float {
-    max(x, 0) + log1p(exp(-abs(x)))
+  static func logLoss(_ s: Float, expMinus t: Float, positive: Bool) -> Float {
+    guard t.isFinite else { return positive ? -s : 0 }
+    let softplus = log1p(t)
+    return positive ? softplus : s + softplus
   }
 
   /// BPR (Rendle et al. 2009): L = w·(1 − σ(s_ui − s_uj)) for a negative j drawn as the item
@@ -346,9 +356,11 @@ struct TrainingKernel {
     let (qi, bi) = representation(c.itemRows, c.items, i, positiveScratch)
     let (qj, bj) = representation(c.itemRows, c.items, Int(j), negativeScratch)
     let difference = bi - bj + Vector.dot(p, qi, c.d) - Vector.dot(p, qj, c.d)
-    let L = e.weight / (1 + exp(difference))
+    let t = exp(difference)
+    let L = e.weight / (1 + t)
     pairwiseUpdate(user: u, positive: i, negative: Int(j), p: p, qi: qi, qj: qj, loss: L)
-    return measure ? e.weight * Self.softplus(-difference) : 0
+    // −ln σ(x) = ln(1 + eˣ) − x from the eˣ above; 0 where eˣ overflows (x > 88).
+    return measure ? e.weight * (t.isFinite ? log1p(t) - difference : 0) : 0
   }
 
   /// WARP (Weston et al. 2011) for user u and positive i.
