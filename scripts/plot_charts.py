@@ -150,31 +150,67 @@ TRAINING = re.compile(
     r"(?P<on> loss on)?$")
 
 
-def training_chart(rows, out, dpi):
+LIGHTFM = re.compile(
+    r"^LightFM (?P<set>.+?) (?P<loss>logistic|bpr|warp-kos|warp) d=\d+: "
+    r"t=1 (?P<one>[\d.]+) ms, t=2 (?P<two>[\d.]+) ms")
+
+
+def data_set(name):
+    """One key for a data set, whichever tool named it: MovieLens, or synthetic U×I (N train)."""
+    match = re.match(r"synthetic (\d+)[x×](\d+)(?: \S+)? \((\d+) train\)", name)
+    return f"synthetic {match.group(1)}×{match.group(2)} ({match.group(3)} train)" if match \
+        else name
+
+
+def read_lightfm(path):
+    """Seconds per epoch from scripts/lightfm_thread_scaling.py's output lines."""
+    cases = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            match = LIGHTFM.match(line.strip())
+            if match:
+                per_loss = cases.setdefault(data_set(match.group("set")), {})
+                per_loss.setdefault(match.group("loss"), {}).update({
+                    ("LightFM", 1): float(match.group("one")) / 1e3,
+                    ("LightFM", 2): float(match.group("two")) / 1e3,
+                })
+    return cases
+
+
+def training_chart(rows, out, dpi, lightfm=None):
     cases = {}
     for m in rows:
         match = m["suite"] == "training" and TRAINING.match(m["name"])
         if match:
-            data = match.group("set")
-            if data.startswith("synthetic"):
-                data = re.sub(r" \(\d+ train\)", "", data)
             key = (int(match.group("t")), bool(match.group("on")))
-            cases.setdefault(data, {}).setdefault(match.group("loss"), {})[key] = m["median"]
+            per_loss = cases.setdefault(data_set(match.group("set")), {})
+            per_loss.setdefault(match.group("loss"), {})[key] = m["median"]
     if not cases:
         note("no training rows (… per epoch): training.png skipped")
         return
+    theirs = read_lightfm(lightfm) if lightfm else {}
+    for data, per_loss in cases.items():
+        for loss, times in theirs.get(data, {}).items():
+            per_loss.setdefault(loss, {}).update(times)
+    if lightfm and not any(data in theirs for data in cases):
+        note(f"{lightfm}: no LightFM times for the bench's data sets")
     losses = ["logistic", "bpr", "warp", "warp-kos"]
-    bars = [((1, False), "1 thread"), ((1, True), "1 thread, loss on"),
-            ((2, False), "2 threads"), ((2, True), "2 threads, loss on")]
-    colors = ["#1f77b4", "#9ecae1", "#ff7f0e", "#fdd0a2"]
-    fig, axes = plt.subplots(1, len(cases), figsize=(5.2 * len(cases), 4), squeeze=False)
+    bars = [((1, False), "ours, 1 thread", "#1f77b4"),
+            ((1, True), "ours, 1 thread, loss on", "#9ecae1"),
+            ((2, False), "ours, 2 threads", "#ff7f0e"),
+            ((2, True), "ours, 2 threads, loss on", "#fdd0a2"),
+            (("LightFM", 1), "LightFM, 1 thread", "#6a6a6a"),
+            (("LightFM", 2), "LightFM, 2 threads", "#bdbdbd")]
+    bars = [b for b in bars
+            if any(b[0] in times for per_loss in cases.values() for times in per_loss.values())]
+    fig, axes = plt.subplots(1, len(cases), figsize=(5.6 * len(cases), 4.2), squeeze=False)
     for ax, (data, per_loss) in zip(axes[0], cases.items()):
         present = [loss for loss in losses if loss in per_loss]
-        width = 0.2
-        for n, (key, label) in enumerate(bars):
-            xs = [i + (n - 1.5) * width for i in range(len(present))]
+        width = 0.8 / len(bars)
+        for n, (key, label, color) in enumerate(bars):
+            xs = [i + (n - (len(bars) - 1) / 2) * width for i in range(len(present))]
             ys = [per_loss[loss].get(key, 0) * 1e3 for loss in present]
-            ax.bar(xs, ys, width, label=label, color=colors[n])
+            ax.bar(xs, ys, width, label=label, color=color)
         ax.set_xticks(range(len(present)))
         ax.set_xticklabels(present)
         ax.set_ylabel("ms per epoch (median)")
@@ -240,7 +276,7 @@ def plot_bench(args):
     rows = read_bench(args.files)
     os.makedirs(args.out_dir, exist_ok=True)
     kernels_chart(rows, os.path.join(args.out_dir, "kernels.png"), args.dpi)
-    training_chart(rows, os.path.join(args.out_dir, "training.png"), args.dpi)
+    training_chart(rows, os.path.join(args.out_dir, "training.png"), args.dpi, args.lightfm)
     scoring_chart(rows, os.path.join(args.out_dir, "scoring.png"), args.dpi)
 
 
@@ -256,6 +292,8 @@ def main():
     bench = sub.add_parser("bench", help="charts from lightfm-bench --json files")
     bench.add_argument("files", nargs="+")
     bench.add_argument("--out-dir", required=True)
+    bench.add_argument("--lightfm", help="output of scripts/lightfm_thread_scaling.py, for "
+                       "LightFM's seconds per epoch beside ours")
     bench.add_argument("--dpi", type=int, default=72)
     args = parser.parse_args()
     if args.command == "history":
