@@ -143,29 +143,22 @@ struct Validator {
     self.training = training
   }
 
-  /// The metrics of `model` (the parameters after an epoch): one ranking pass, every metric
-  /// from its ranks.
+  /// The metrics of `model` (the parameters after an epoch), all from one ranking pass
+  /// (`Evaluation.metrics`).
   ///
   /// - Complexity: one `LightFM.predictRank` of the validation interactions.
   func scores(
     _ model: LightFM, userFeatures: CSRMatrix?, itemFeatures: CSRMatrix?, threads: Int
   ) throws -> ValidationScores {
     let start = ContinuousClock.now
-    let k = validation.k
-    let ranks = try model.predictRank(
-      validation.interactions, trainInteractions: training, userFeatures: userFeatures,
-      itemFeatures: itemFeatures, numThreads: threads, checkIntersections: false)
-    func mean(_ values: [Float]) -> Double {
-      values.isEmpty ? .nan : values.reduce(0.0) { $0 + Double($1) } / Double(values.count)
-    }
-    let precision = Evaluation.precisionAtK(ranks: ranks, k: k)
-    let recall = Evaluation.recallAtK(ranks: ranks, k: k)
-    let auc = Evaluation.aucScore(ranks: ranks, trainInteractions: training)
-    let ndcg = Evaluation.ndcgAtK(ranks: ranks, k: k)
+    let m = try Evaluation.metrics(
+      model, testInteractions: validation.interactions, trainInteractions: training,
+      k: validation.k, userFeatures: userFeatures, itemFeatures: itemFeatures,
+      numThreads: threads, checkIntersections: false)
     let (seconds, attoseconds) = (ContinuousClock.now - start).components
     return ValidationScores(
-      k: k, precisionAtK: mean(precision), recallAtK: mean(recall), auc: mean(auc),
-      ndcgAtK: mean(ndcg), users: precision.count,
+      k: m.k, precisionAtK: m.mean(\.precisionAtK), recallAtK: m.mean(\.recallAtK),
+      auc: m.mean(\.auc), ndcgAtK: m.mean(\.ndcgAtK), users: m.users,
       seconds: Double(seconds) + Double(attoseconds) * 1e-18)
   }
 }
