@@ -27,6 +27,8 @@ public struct TrainingValidation: Sendable {
   /// The metric whose improvement `patience` waits for, and that picks the best epoch.
   public var monitor: ValidationMetric
 
+  /// Validation on `interactions` with the given settings (checked by `fit`, which throws
+  /// `LightFMError` for a `k`, `every` or `patience` below 1).
   public init(
     _ interactions: some InteractionMatrix, k: Int = 10, every: Int = 1, patience: Int? = nil,
     monitor: ValidationMetric = .precisionAtK
@@ -42,9 +44,13 @@ public struct TrainingValidation: Sendable {
 /// A validation metric: the name of its field in `ValidationScores` and in the CLI's
 /// `--monitor` and history files. Every one of them is better when higher.
 public enum ValidationMetric: String, CaseIterable, Sendable {
+  /// The fraction of the top k held by validation items (`Evaluation.precisionAtK`).
   case precisionAtK = "precision_at_k"
+  /// The fraction of a user's validation items in the top k (`Evaluation.recallAtK`).
   case recallAtK = "recall_at_k"
+  /// The area under the ROC curve (`Evaluation.aucScore`).
   case auc
+  /// Normalised discounted cumulative gain at k (`Evaluation.ndcgAtK`).
   case ndcgAtK = "ndcg_at_k"
 
   /// The label for a progress line at cut-off k, e.g. `precision@10`.
@@ -63,10 +69,15 @@ public enum ValidationMetric: String, CaseIterable, Sendable {
 /// The validation metrics of one evaluation: means over the users with validation
 /// interactions (NaN when there are none).
 public struct ValidationScores: Sendable, Equatable {
+  /// The cut-off of the @k metrics.
   public let k: Int
+  /// Mean precision@k.
   public let precisionAtK: Double
+  /// Mean recall@k.
   public let recallAtK: Double
+  /// Mean AUC.
   public let auc: Double
+  /// Mean NDCG@k.
   public let ndcgAtK: Double
   /// The users the means are over.
   public let users: Int
