@@ -167,7 +167,7 @@ final class TrainingLossTests: XCTestCase {
 
   func testEveryLossFallsWhileLearningOnTwoThreads() throws {
     let data = Synthetic.generate(.small)
-    for loss in Loss.allCases {
+    for loss in LightFM.Loss.allCases {
       var model = LightFM(noComponents: 16, loss: loss, randomState: 1)
       let history = try model.fit(data.train, epochs: 4, numThreads: 2) { _ in }
       let losses = history.epochs.compactMap(\.loss)
