@@ -40,7 +40,11 @@ extension Recommend {
 
     @OptionGroup var threads: ThreadOptions
 
+    @Flag(name: .long, help: ArgumentHelp(Recommend.KnownUsers.streamHelp))
+    var stream = false
+
     func run() throws {
+      if stream { return try recommendStream() }
       let loaded = try model.load()
       let queries = try selection.userIndices(dataset: loaded.dataset)
       let exclusion = try selection.exclusionMatrix(dataset: loaded.dataset, label: "recommend")
