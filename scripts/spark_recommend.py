@@ -26,6 +26,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 
 # Header detection, as `lightfm fit` does it (DelimitedText.looksLikeInteractionHeader).
 USER_COLUMNS = {"user", "userid", "users", "uid", "customer", "customerid", "visitorid"}
@@ -81,6 +82,11 @@ def parse_arguments(argv):
     parser.add_argument("--item-column", default=None, help="Parquet input: the item column")
     parser.add_argument(
         "--overwrite", action="store_true", help="replace --output if it exists")
+    parser.add_argument(
+        "--report-timing", action="store_true",
+        help="prepare the shards first (cached) and warm the JVM up on a few thousand users, "
+        "then time the scoring and writing alone and print it to standard error (for "
+        "measurements)")
     arguments = parser.parse_args(argv)
     if arguments.top < 1:
         parser.error("--top must be at least 1")
@@ -203,8 +209,9 @@ def stream_command(arguments, binary, model, threads):
     ]
 
 
-def make_scorer(arguments, binary_name, model_name, threads, fail_partition):
-    """The function each task runs on its Arrow batches of lines."""
+def make_scorer(arguments, binary_name, model_name, threads, fail_partition, cpu=None):
+    """The function each task runs on its Arrow batches of lines; `cpu`, an accumulator of
+    (Python, lightfm) CPU seconds, for --report-timing."""
     def score(batches):
         import pyarrow as pa
         import pyarrow.csv as pacsv
@@ -215,6 +222,10 @@ def make_scorer(arguments, binary_name, model_name, threads, fail_partition):
         if first is None:
             return
         context = TaskContext.get()
+        if cpu is not None:
+            import resource
+
+            own = resource.getrusage(resource.RUSAGE_SELF)
         partition = context.partitionId()
         binary = SparkFiles.get(binary_name)
         if not os.access(binary, os.X_OK):
@@ -290,7 +301,15 @@ def make_scorer(arguments, binary_name, model_name, threads, fail_partition):
         finally:
             if not completed:
                 process.kill()
-            status = process.wait()
+            if cpu is None:
+                status = process.wait()
+            else:
+                _, code, usage = os.wait4(process.pid, 0)
+                status = process.returncode = os.waitstatus_to_exitcode(code)
+                after = resource.getrusage(resource.RUSAGE_SELF)
+                cpu.add((
+                    after.ru_utime + after.ru_stime - own.ru_utime - own.ru_stime,
+                    usage.ru_utime + usage.ru_stime))
             feeder.join()
             reader.join()
         if failures:
@@ -325,6 +344,25 @@ def write_lines(pipe, batch):
     return len(column)
 
 
+def warm_up(spark, lines, scorer, scratch):
+    """Scores and writes a few thousand users to `scratch` (then deleted), so that the timed
+    run finds the JVM's JIT compiled, as it is a few minutes into a real job."""
+    sample = lines.limit(4000).repartition(2)
+    sample.mapInArrow(scorer, "user string, rank int, item string, score float").write.mode(
+        "overwrite").parquet(scratch)
+    jvm = spark.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(scratch)
+    path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).delete(path, True)
+
+
+def jvm_cpu_seconds(spark):
+    """CPU seconds of the driver's JVM so far (in local mode, the executors' too)."""
+    pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main(argv):
     arguments = parse_arguments(argv)
     from pyspark.sql import SparkSession
@@ -343,6 +381,8 @@ def main(argv):
         raise SystemExit("spark-recommend: rename the model: 'lightfm' is the binary's name")
 
     builder = SparkSession.builder.appName("lightfm recommend")
+    if not sys.stderr.isatty():
+        builder = builder.config("spark.ui.showConsoleProgress", "false")
     if arguments.master:
         builder = builder.master(arguments.master)
     spark = builder.getOrCreate()
@@ -351,14 +391,47 @@ def main(argv):
     spark.sparkContext.addFile(model)
     threads = arguments.threads_per_task or int(spark.conf.get("spark.task.cpus", "1"))
     fail = os.environ.get("LIGHTFM_SPARK_FAIL_PARTITION")
+    cpu = None
+    if arguments.report_timing:
+        from pyspark.accumulators import AccumulatorParam
+
+        class PairParam(AccumulatorParam):
+            def zero(self, value):
+                return (0.0, 0.0)
+
+            def addInPlace(self, a, b):
+                return (a[0] + b[0], a[1] + b[1])
+
+        cpu = spark.sparkContext.accumulator((0.0, 0.0), PairParam())
     scorer = make_scorer(
-        arguments, binary_name, model_name, threads, int(fail) if fail else None)
+        arguments, binary_name, model_name, threads, int(fail) if fail else None, cpu)
 
     lines = shard_lines(spark, arguments)
     recommendations = lines.mapInArrow(
         scorer, "user string, rank int, item string, score float")
     writer = recommendations.write.mode("overwrite" if arguments.overwrite else "errorifexists")
-    writer.parquet(arguments.output)
+    if not arguments.report_timing:
+        writer.parquet(arguments.output)
+    else:
+        from pyspark import StorageLevel
+
+        started = time.monotonic()
+        users = lines.persist(StorageLevel.MEMORY_AND_DISK).count()
+        prepared = time.monotonic() - started
+        warm_up(spark, lines, scorer, arguments.output + ".warm-up")
+        python_before, lightfm_before = cpu.value
+        jvm_before = jvm_cpu_seconds(spark)
+        started = time.monotonic()
+        writer.parquet(arguments.output)
+        seconds = time.monotonic() - started
+        jvm = jvm_cpu_seconds(spark) - jvm_before
+        python, lightfm = cpu.value[0] - python_before, cpu.value[1] - lightfm_before
+        print(
+            f"spark-recommend: prepared {users} users in {prepared:.2f} s; scored and "
+            f"wrote them in {seconds:.2f} s ({users / seconds:.0f} users/s), "
+            f"{jvm + python + lightfm:.2f} CPU s (JVM {jvm:.2f}, Python {python:.2f}, lightfm "
+            f"{lightfm:.2f})",
+            file=sys.stderr)
     spark.stop()
 
 
