@@ -84,7 +84,7 @@ def parse_arguments(argv):
         "--overwrite", action="store_true", help="replace --output if it exists")
     parser.add_argument(
         "--report-timing", action="store_true",
-        help="prepare the shards first (cached) and warm the JVM up on a few thousand users, "
+        help="prepare the shards first (cached) and warm the JVM up on 20,000 users, "
         "then time the scoring and writing alone and print it to standard error (for "
         "measurements)")
     arguments = parser.parse_args(argv)
@@ -345,9 +345,9 @@ def write_lines(pipe, batch):
 
 
 def warm_up(spark, lines, scorer, scratch):
-    """Scores and writes a few thousand users to `scratch` (then deleted), so that the timed
+    """Scores and writes 20,000 users to `scratch` (then deleted), so that the timed
     run finds the JVM's JIT compiled, as it is a few minutes into a real job."""
-    sample = lines.limit(4000).repartition(2)
+    sample = lines.limit(20000).repartition(2)
     sample.mapInArrow(scorer, "user string, rank int, item string, score float").write.mode(
         "overwrite").parquet(scratch)
     jvm = spark.sparkContext._jvm
