@@ -11,7 +11,8 @@ struct Recommend: ParsableCommand {
       Every subcommand writes the same lists: CSV lines user,rank,item,score (plus name with \
       --item-names), or with --format jsonl one object per user. With --output the file \
       appears only when every user is done. `lightfm recommend` alone is \
-      `lightfm recommend known-users`.
+      `lightfm recommend known-users`, whose --stream scores users piped in as \
+      user<TAB>item item ... lines (a shard of a Spark job) and writes no header.
       """,
     subcommands: [KnownUsers.self, FoldIn.self, NewUsers.self],
     defaultSubcommand: KnownUsers.self)
