@@ -411,7 +411,17 @@ def main(argv):
         scorer, "user string, rank int, item string, score float")
     writer = recommendations.write.mode("overwrite" if arguments.overwrite else "errorifexists")
     if not arguments.report_timing:
-        writer.parquet(arguments.output)
+        try:
+            writer.parquet(arguments.output)
+        except Exception as error:
+            # Spark's error wraps ours in Java and Python traces: name the cause last.
+            causes = [line for line in str(error).splitlines()
+                      if line.startswith(("RuntimeError: ", "pyspark.errors"))]
+            spark.stop()
+            print(
+                f"spark-recommend: the job failed: {causes[0] if causes else error}",
+                file=sys.stderr)
+            raise SystemExit(1)
     else:
         from pyspark import StorageLevel
 
