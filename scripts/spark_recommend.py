@@ -47,7 +47,8 @@ def parse_arguments(argv):
         "A user's own interactions are excluded from its list, as `lightfm recommend --exclude` "
         "does.",
     )
-    parser.add_argument("--model", required=True, help="the .lfm model file (shipped to executors)")
+    parser.add_argument(
+        "--model", required=True, help="the .lfm model file (shipped to executors)")
     parser.add_argument(
         "--interactions", required=True,
         help="interactions: delimited text as `lightfm fit --train` reads it (user, item, "
