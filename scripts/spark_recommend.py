@@ -79,6 +79,10 @@ def parse_arguments(argv):
     parser.add_argument(
         "--batch-size", type=int, default=2048,
         help="users each `lightfm` process scores at a time (default 2048)")
+    parser.add_argument(
+        "--input-format", choices=["auto", "text", "parquet"], default="auto",
+        help="how --interactions is read (default auto: Parquet for a path ending in .parquet "
+        "or a local folder of .parquet files, delimited text otherwise)")
     parser.add_argument("--user-column", default=None, help="Parquet input: the user column")
     parser.add_argument("--item-column", default=None, help="Parquet input: the item column")
     parser.add_argument(
@@ -142,9 +146,10 @@ def read_interactions(spark, arguments):
     from pyspark.sql import functions as F
 
     path = arguments.interactions
-    is_parquet = path.rstrip("/").endswith(".parquet") or (
-        os.path.isdir(path)
-        and any(name.endswith(".parquet") for name in os.listdir(path)))
+    is_parquet = arguments.input_format == "parquet" or arguments.input_format == "auto" and (
+        path.rstrip("/").endswith(".parquet") or (
+            os.path.isdir(path)
+            and any(name.endswith(".parquet") for name in os.listdir(path))))
     if is_parquet:
         frame = spark.read.parquet(path)
         columns = frame.columns
