@@ -48,7 +48,8 @@ extension Recommend.KnownUsers {
     func score() throws {
       guard !batch.users.isEmpty else { return }
       let scored = try loaded.model.recommend(
-        users: batch.users, k: lists.top, excluding: try batch.exclusion(items: parser.itemCount),
+        users: batch.users, count: lists.top,
+        excluding: try batch.exclusion(items: parser.itemCount),
         userFeatures: loaded.userFeatures, itemFeatures: loaded.itemFeatures,
         numThreads: threads.count)
       let ids = loaded.dataset
@@ -56,7 +57,7 @@ extension Recommend.KnownUsers {
         try sink.write(
           writer.lines(
             query: ids.userIDs.id(at: batch.users[position]),
-            items: list.map { (ids.itemIDs.id(at: $0.item), $0.score) }))
+            items: list.map { (ids.itemIDs.id(at: $0.index), $0.score) }))
       }
       sink.flush()
       batch.removeAll()
