@@ -170,13 +170,19 @@ public enum Evaluation {
     ).hitRateAtK
   }
 
-  /// Every metric of this enumeration from one `predictRank` pass: what the functions above
-  /// compute one by one, at the cost of one of them.
+  /// Average precision at `k` per user; its mean over the users is MAP@k (not in LightFM).
   ///
-  /// - Parameters: as `precisionAtK`; `k` is the cut-off of the @k metrics.
-  /// - Throws: `LightFMError` as `LightFM.predictRank` does, or for `k` below 1.
-  /// - Complexity: one `predictRank`, then O(nnz(test) log) for the metrics.
-  public static func metrics(
+  /// ```
+  /// hits(u, r) = #{ j ∈ test(u) : rank(u, j) ≤ r }
+  /// AP@k(u) = Σ_{i ∈ test(u), rank(u,i) < k} (hits(u, rank(u, i)) / (rank(u, i) + 1))
+  ///           / min(k, |test(u)|)
+  /// ```
+  ///
+  /// Each test item in the top k contributes the precision at its own position. The
+  /// denominator is min(k, |test(u)|), the most hits the top k can hold, so a perfect ranking
+  /// scores 1 whether a user has fewer or more than k test items. Ties count against every tied
+  /// item, as in `predictRank`. A kept user without test items gets 0.
+  public static func averagePrecisionAtK(
     _ model: LightFM,
     testInteractions: some InteractionMatrix,
     trainInteractions: (any InteractionMatrix)? = nil,
@@ -187,29 +193,69 @@ public enum Evaluation {
     numThreads: Int? = nil,
     checkIntersections: Bool = true,
     engine: ScoringEngine = .blas
+  ) throws -> [Float] {
+    try rankingMetrics(
+      model, testInteractions: testInteractions, trainInteractions: trainInteractions, k: k,
+      userFeatures: userFeatures, itemFeatures: itemFeatures, preserveRows: preserveRows,
+      numThreads: numThreads, checkIntersections: checkIntersections, engine: engine,
+      only: \.averagePrecisionAtK
+    ).averagePrecisionAtK
+  }
+
+  /// Every metric of this enumeration from one `predictRank` pass: what the functions above
+  /// compute one by one, at the cost of one of them, plus the catalog coverage of the top-k
+  /// lists from the same score tiles.
+  ///
+  /// - Parameters: as `precisionAtK`; `k` is the cut-off of the @k metrics and the length of
+  ///   the lists behind `coverage`. `popularity` ranks by scores without the item biases or
+  ///   with a popularity penalty (`PopularityControl`), in the same pass.
+  /// - Throws: `LightFMError` as `LightFM.predictRank` does, or for `k` below 1.
+  /// - Complexity: one `predictRank` (plus a top-k selection per user), then O(nnz(test) log)
+  ///   for the metrics.
+  public static func metrics(
+    _ model: LightFM,
+    testInteractions: some InteractionMatrix,
+    trainInteractions: (any InteractionMatrix)? = nil,
+    k: Int = 10,
+    userFeatures: CSRMatrix? = nil,
+    itemFeatures: CSRMatrix? = nil,
+    preserveRows: Bool = false,
+    numThreads: Int? = nil,
+    checkIntersections: Bool = true,
+    popularity: PopularityControl = .none,
+    engine: ScoringEngine = .blas
   ) throws -> RankingMetrics {
     try rankingMetrics(
       model, testInteractions: testInteractions, trainInteractions: trainInteractions, k: k,
       userFeatures: userFeatures, itemFeatures: itemFeatures, preserveRows: preserveRows,
-      numThreads: numThreads, checkIntersections: checkIntersections, engine: engine, only: nil)
+      numThreads: numThreads, checkIntersections: checkIntersections, popularity: popularity,
+      engine: engine, only: nil)
   }
 
   /// The one ranking behind every model-taking metric; `only` names the metric to compute (the
-  /// others stay empty), `nil` all of them.
+  /// others stay empty, and no coverage), `nil` all of them.
   private static func rankingMetrics(
     _ model: LightFM, testInteractions: some InteractionMatrix,
     trainInteractions: (any InteractionMatrix)?, k: Int, userFeatures: CSRMatrix?,
     itemFeatures: CSRMatrix?, preserveRows: Bool, numThreads: Int?, checkIntersections: Bool,
-    engine: ScoringEngine, only: KeyPath<RankingMetrics, [Float]>?
+    popularity: PopularityControl = .none, engine: ScoringEngine,
+    only: KeyPath<RankingMetrics, [Float]>?
   ) throws -> RankingMetrics {
     try checkK(k)
     let train = trainInteractions?.interactionsCSR()
-    let ranks = try model.predictRank(
-      testInteractions, trainInteractions: train, userFeatures: userFeatures,
+    let ranked = try model.rankAndList(
+      testInteractions.interactionsCSR(), train: train, userFeatures: userFeatures,
       itemFeatures: itemFeatures, numThreads: numThreads,
-      checkIntersections: checkIntersections, engine: engine)
-    return RankingMetrics(
-      ranks: ranks, trainInteractions: train, k: k, preserveRows: preserveRows, only: only)
+      checkIntersections: checkIntersections, popularity: popularity,
+      listLength: only == nil ? k : 0, engine: engine)
+    var metrics = RankingMetrics(
+      ranks: ranked.ranks, trainInteractions: train, k: k, preserveRows: preserveRows,
+      only: only)
+    if only == nil {
+      let catalog = ranked.ranks.shape.columns
+      metrics.coverage = catalog > 0 ? Double(ranked.listedItems) / Double(catalog) : 0
+    }
+    return metrics
   }
 
   // MARK: - From ranks
@@ -246,6 +292,30 @@ public enum Evaluation {
       var ideal = 0.0
       for j in 0..<min(k, row.count) { ideal += 1 / log2(Double(j) + 2) }
       return Float(dcg / ideal)
+    }
+  }
+
+  /// AP@k (see `averagePrecisionAtK(_:testInteractions:…)`) from `LightFM.predictRank`'s
+  /// output.
+  public static func averagePrecisionAtK(
+    ranks: CSRMatrix, k: Int, preserveRows: Bool = false
+  ) -> [Float] {
+    var sorted: [Float] = []
+    return perUser(ranks, preserveRows: preserveRows) { row in
+      guard !row.isEmpty else { return 0 }
+      sorted.removeAll(keepingCapacity: true)
+      sorted.append(contentsOf: row)
+      sorted.sort()
+      // With the ranks sorted, rank r_j has j + 1 test items at or above it (ties included).
+      var total = 0.0
+      var j = 0
+      while j < sorted.count && sorted[j] < Float(k) {
+        var hits = j + 1
+        while hits < sorted.count && sorted[hits] == sorted[j] { hits += 1 }
+        total += Double(hits) / (Double(sorted[j]) + 1)
+        j += 1
+      }
+      return Float(total / Double(min(k, row.count)))
     }
   }
 
@@ -322,8 +392,14 @@ public struct RankingMetrics: Sendable, Equatable {
   public var reciprocalRank: [Float]
   public var ndcgAtK: [Float]
   public var hitRateAtK: [Float]
+  /// Average precision at k per user (`Evaluation.averagePrecisionAtK`); the mean is MAP@k.
+  public var averagePrecisionAtK: [Float]
   /// The number of users the values belong to.
   public var users: Int
+  /// Catalog coverage: the distinct items in the top-k lists (training items left out) of the
+  /// users with test items, over the number of items. `nil` when computed from ranks alone
+  /// (the lists need the scores): `Evaluation.metrics` fills it.
+  public var coverage: Double?
 
   /// The metrics of `LightFM.predictRank`'s output and the training matrix it excluded.
   public init(
@@ -357,6 +433,8 @@ public struct RankingMetrics: Sendable, Equatable {
     ndcgAtK = wanted(\.ndcgAtK) ? Evaluation.ndcgAtK(ranks: ranks, k: k, preserveRows: keep) : []
     hitRateAtK = wanted(\.hitRateAtK)
       ? Evaluation.hitRateAtK(ranks: ranks, k: k, preserveRows: keep) : []
+    averagePrecisionAtK = wanted(\.averagePrecisionAtK)
+      ? Evaluation.averagePrecisionAtK(ranks: ranks, k: k, preserveRows: keep) : []
     users = preserveRows
       ? ranks.shape.rows : (0..<ranks.shape.rows).filter { ranks.rowCount($0) > 0 }.count
   }

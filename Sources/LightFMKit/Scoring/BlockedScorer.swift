@@ -40,6 +40,8 @@ struct BlockedScorer {
   var queryRows: [Int]?
   /// The packed item rows to rank.
   var items: Representations
+  /// The packed items' bias column when it is not `items.biases` (`PopularityControl`).
+  var itemBiases: [Float]?
   /// packed index → reported item index; `nil` when the items are not packed.
   var itemMap: [Int32]?
   /// reported item index → packed index or −1; `nil` when the items are not packed.
@@ -73,7 +75,8 @@ struct BlockedScorer {
       repeating: ScoredIndex(index: -1, score: -.infinity), count: queryCount * kk)
     withExtendedLifetime(ScratchArena()) { arena in
       let scoring = TileScoring(
-        queries: queries, rows: rows, items: items, engine: engine, arena: arena)
+        queries: queries, rows: rows, items: items, itemBiases: itemBiases, engine: engine,
+        arena: arena)
       let packed = packedIndex
       let known = QueryRows(
         exclusion, rows: rows, position: packed,

@@ -19,10 +19,13 @@ extension LightFM {
   ///   - userFeatures, itemFeatures: feature matrices, `nil` for identity features.
   ///   - numThreads: worker threads (default: the active cores).
   ///   - checkIntersections: when `true`, a coordinate stored in both matrices is an error.
+  ///   - popularity: rank by scores without the item biases or with a popularity penalty (see
+  ///     `PopularityControl`), in the same pass; the default ranks by the model's scores.
   ///   - engine: `.blas` (default) or the `.scalar` reference path.
   /// - Returns: a `Float` CSR matrix with the test matrix's structure, holding the ranks.
   /// - Throws: `LightFMError` for an unfitted model, mismatched shapes or feature matrices, a
-  ///   train/test overlap, or a thread count below 1.
+  ///   train/test overlap, a thread count below 1, or a popularity control that does not fit
+  ///   the catalog.
   /// - Complexity: O(U · I · d) arithmetic for the users with test items.
   public func predictRank(
     _ testInteractions: some InteractionMatrix,
@@ -31,15 +34,30 @@ extension LightFM {
     itemFeatures: CSRMatrix? = nil,
     numThreads: Int? = nil,
     checkIntersections: Bool = true,
+    popularity: PopularityControl = .none,
     engine: ScoringEngine = .blas
   ) throws -> CSRMatrix {
-    let test = testInteractions.interactionsCSR()
-    let train = trainInteractions?.interactionsCSR()
+    try rankAndList(
+      testInteractions.interactionsCSR(), train: trainInteractions?.interactionsCSR(),
+      userFeatures: userFeatures, itemFeatures: itemFeatures, numThreads: numThreads,
+      checkIntersections: checkIntersections, popularity: popularity, listLength: 0,
+      engine: engine
+    ).ranks
+  }
+
+  /// `predictRank`, and with `listLength` k > 0 also the number of distinct items in the top-k
+  /// lists (training items left out) of the users with test items, from the same score tiles.
+  func rankAndList(
+    _ test: CSRMatrix, train: CSRMatrix?, userFeatures: CSRMatrix?, itemFeatures: CSRMatrix?,
+    numThreads: Int?, checkIntersections: Bool, popularity: PopularityControl, listLength: Int,
+    engine: ScoringEngine
+  ) throws -> (ranks: CSRMatrix, listedItems: Int) {
     let threads = try Self.threadCount(numThreads)
     let userReps = try userRepresentationMatrix(userFeatures)
     let itemReps = try itemRepresentationMatrix(itemFeatures)
     try Self.checkEvaluationShapes(
       test: test, train: train, users: userReps.count, items: itemReps.count)
+    try popularity.check(items: itemReps.count)
     if checkIntersections, let train {
       let shared = Self.sharedInteractions(test, train)
       if shared > 0 {
@@ -49,8 +67,8 @@ extension LightFM {
       }
     }
     let ranker = BlockedRanker(
-      users: userReps, items: itemReps, test: test, train: train, engine: engine,
-      threads: threads)
+      users: userReps, items: itemReps, itemBiases: popularity.biasColumn(itemReps.biases),
+      test: test, train: train, listLength: listLength, engine: engine, threads: threads)
     return ranker.ranks()
   }
 
@@ -96,12 +114,17 @@ extension LightFM {
 
 // MARK: - The ranking engine
 
-/// Scores whole user rows tile by tile and turns them into the ranks of the test items.
+/// Scores whole user rows tile by tile and turns them into the ranks of the test items, and
+/// optionally into each row's top-k list (for catalog coverage).
 struct BlockedRanker {
   let users: Representations
   let items: Representations
+  /// The items' bias column when it is not `items.biases` (`PopularityControl`).
+  let itemBiases: [Float]?
   let test: CSRMatrix
   let train: CSRMatrix?
+  /// k of the top-k lists whose distinct items are counted; 0: no lists.
+  let listLength: Int
   let engine: ScoringEngine
   let threads: Int
 
@@ -109,15 +132,21 @@ struct BlockedRanker {
   /// with a binary search per item into the sorted test scores.
   static let directCountLimit = 24
 
-  func ranks() -> CSRMatrix {
+  /// The ranks (a matrix with the test matrix's structure) and the number of distinct items in
+  /// the top-`listLength` lists of the users with test items (0 without lists).
+  func ranks() -> (ranks: CSRMatrix, listedItems: Int) {
     var ranks = [Float](repeating: 0, count: test.nnz)
     let active = (0..<test.shape.rows).filter { test.rowCount($0) > 0 }
     let itemCount = items.count
     guard !active.isEmpty, itemCount > 0 else {
-      return CSRMatrix(
+      let empty = CSRMatrix(
         uncheckedShape: test.shape, rowPointers: test.rowPointers,
         columnIndices: test.columnIndices, values: ranks)
+      return (empty, 0)
     }
+    let listLength = min(self.listLength, itemCount)
+    // Row s's list is lists[s · listLength ..< (s + 1) · listLength], −1 past its end.
+    var lists = [Int32](repeating: -1, count: active.count * listLength)
     let activeCount = active.count
     let fair = (activeCount + 4 * threads - 1) / (4 * threads)
     let block = max(
@@ -127,46 +156,68 @@ struct BlockedRanker {
     withExtendedLifetime(ScratchArena()) { arena in
       // One tile holds whole rows: the ranks need every item's score at once.
       let scoring = TileScoring(
-        queries: users, rows: active, items: items, engine: engine, arena: arena)
+        queries: users, rows: active, items: items, itemBiases: itemBiases, engine: engine,
+        arena: arena)
       let tests = QueryRows(test, rows: active, arena: arena)
       let known = QueryRows(train, rows: active, arena: arena)
       let outputStart = SharedMutablePointer(arena.copy(active.map { test.rowPointers[$0] }))
       ranks.withUnsafeMutableBufferPointer { rankBuffer in
-        let output = SharedMutablePointer(rankBuffer)!
-        Parallel.blocks(
-          blocks, threads: threads,
-          scratch: { RankScratch(rows: block, items: itemCount, longest: longest, arena: $0) }
-        ) { b, scratch in
-          let lo = b * block
-          let m = min(block, activeCount - lo)
-          scoring.scoreBlock(lo, count: m, tile: scratch.tile, tileItems: itemCount) { _, _ in
-            for r in 0..<m {
-              let q = lo + r
-              let row = scratch.tile + r * itemCount
-              let testItems = tests.columns.base + tests.starts.base[q]
-              let p = tests.range(q).count
-              for e in 0..<p { scratch.testScores[e] = row[Int(testItems[e])] }
-              _ = known.mask(
-                row, query: q, from: known.starts.base[q], first: 0, count: itemCount)
-              let out = output.base + outputStart.base[q]
-              if p <= Self.directCountLimit {
-                for e in 0..<p {
-                  out[e] = Float(Self.countAtLeast(scratch.testScores[e], row, itemCount))
+        lists.withUnsafeMutableBufferPointer { listBuffer in
+          let output = SharedMutablePointer(rankBuffer)!
+          let listed = SharedMutablePointer(listBuffer)
+          Parallel.blocks(
+            blocks, threads: threads,
+            scratch: {
+              RankScratch(
+                rows: block, items: itemCount, longest: longest, listLength: listLength, arena: $0)
+            }
+          ) { b, scratch in
+            let lo = b * block
+            let m = min(block, activeCount - lo)
+            scoring.scoreBlock(lo, count: m, tile: scratch.tile, tileItems: itemCount) { _, _ in
+              for r in 0..<m {
+                let q = lo + r
+                let row = scratch.tile + r * itemCount
+                let testItems = tests.columns.base + tests.starts.base[q]
+                let p = tests.range(q).count
+                for e in 0..<p { scratch.testScores[e] = row[Int(testItems[e])] }
+                _ = known.mask(
+                  row, query: q, from: known.starts.base[q], first: 0, count: itemCount)
+                let out = output.base + outputStart.base[q]
+                if p <= Self.directCountLimit {
+                  for e in 0..<p {
+                    out[e] = Float(Self.countAtLeast(scratch.testScores[e], row, itemCount))
+                  }
+                } else {
+                  Self.countSorted(scratch: scratch, p: p, row: row, count: itemCount, out: out)
                 }
-              } else {
-                Self.countSorted(scratch: scratch, p: p, row: row, count: itemCount, out: out)
-              }
-              for e in 0..<p where row[Int(testItems[e])] != -.infinity {
-                out[e] -= 1  // the item itself was counted (s ≥ s)
+                for e in 0..<p where row[Int(testItems[e])] != -.infinity {
+                  out[e] -= 1  // the item itself was counted (s ≥ s)
+                }
+                if let listed {
+                  // The masked row is what `recommend` would rank: keep its top k.
+                  let heap = scratch.heap!
+                  heap.pointee.offer(row: row, count: itemCount, first: 0)
+                  let list = listed.base + q * listLength
+                  for e in 0..<heap.pointee.count { list[e] = heap.pointee.items[e] }
+                  heap.pointee.count = 0
+                }
               }
             }
           }
         }
       }
     }
-    return CSRMatrix(
+    var seen = [Bool](repeating: false, count: itemCount)
+    var listedItems = 0
+    for item in lists where item >= 0 && !seen[Int(item)] {
+      seen[Int(item)] = true
+      listedItems += 1
+    }
+    let result = CSRMatrix(
       uncheckedShape: test.shape, rowPointers: test.rowPointers,
       columnIndices: test.columnIndices, values: ranks)
+    return (result, listedItems)
   }
 
   /// #{ j < n : row[j] ≥ t }, 16 lanes at a time.
@@ -233,18 +284,30 @@ struct BlockedRanker {
   }
 }
 
-/// One ranking worker's buffers, from its arena: whole-row score tiles, and the test scores
-/// of one user with their sorted copy and histogram (`countSorted`).
+/// One ranking worker's buffers, from its arena: whole-row score tiles, the test scores
+/// of one user with their sorted copy and histogram (`countSorted`), and a top-k heap when
+/// the ranker also lists.
 struct RankScratch {
   let tile: UnsafeMutablePointer<Float>
   let testScores: UnsafeMutablePointer<Float>
   let sorted: UnsafeMutablePointer<Float>
   let histogram: UnsafeMutablePointer<Int>
+  let heap: UnsafeMutablePointer<TopKHeap>?
 
-  init(rows: Int, items: Int, longest: Int, arena: ScratchArena) {
+  init(rows: Int, items: Int, longest: Int, listLength: Int, arena: ScratchArena) {
     tile = arena.allocate(Float.self, count: rows * items)
     testScores = arena.allocate(Float.self, count: longest)
     sorted = arena.allocate(Float.self, count: longest)
     histogram = arena.allocate(Int.self, count: longest + 1)
+    if listLength > 0 {
+      let heap = arena.allocate(TopKHeap.self, count: 1)
+      heap.initialize(
+        to: TopKHeap(
+          scores: arena.allocate(Float.self, count: listLength),
+          items: arena.allocate(Int32.self, count: listLength), capacity: listLength))
+      self.heap = heap
+    } else {
+      heap = nil
+    }
   }
 }

@@ -24,12 +24,16 @@ extension LightFM {
   ///   - candidates: score only these items (any order, repeats ignored); `nil` means all.
   ///   - userFeatures: `users × userFeatureCount`; `nil` means identity features.
   ///   - itemFeatures: `items × itemFeatureCount`; `nil` means identity features.
+  ///   - popularity: leave out the item biases or penalise popular items (see
+  ///     `PopularityControl`); the default scores as the model does. It replaces the item bias
+  ///     column of the GEMM, and the reported scores are the adjusted ones.
   ///   - numThreads: worker threads (default: the active cores).
   ///   - engine: `.blas` (default) or the `.scalar` reference path.
   /// - Returns: one list per requested user, in the order of `users`, best first; ties go to the
   ///   lower item index.
   /// - Throws: `LightFMError` for an unfitted model, mismatched feature matrices, an index out
-  ///   of range, a `count` below 1 or a thread count below 1.
+  ///   of range, a `count` below 1, a thread count below 1, or a popularity control that does
+  ///   not fit the catalog.
   /// - Complexity: O(U · I · d) arithmetic; O(threads · tile + U · k) memory.
   public func recommend(
     users: [Int]? = nil,
@@ -38,6 +42,7 @@ extension LightFM {
     candidates: [Int]? = nil,
     userFeatures: CSRMatrix? = nil,
     itemFeatures: CSRMatrix? = nil,
+    popularity: PopularityControl = .none,
     numThreads: Int? = nil,
     engine: ScoringEngine = .blas
   ) throws -> Recommendations {
@@ -49,8 +54,10 @@ extension LightFM {
     if let excluding {
       try Self.checkExclusion(excluding, users: userReps.count, items: itemReps.count)
     }
+    try popularity.check(items: itemReps.count)
     var scorer = BlockedScorer(
-      queries: userReps, queryRows: users, items: itemReps, exclusion: excluding)
+      queries: userReps, queryRows: users, items: itemReps,
+      itemBiases: popularity.biasColumn(itemReps.biases), exclusion: excluding)
     if let candidates {
       try scorer.restrict(to: candidates)
     }
@@ -90,6 +97,7 @@ extension BlockedScorer {
     var position = [Int32](repeating: -1, count: total)
     var embeddings: [Float] = []
     var biases: [Float] = []
+    var column: [Float]? = itemBiases.map { _ in [] }
     map.reserveCapacity(candidates.count)
     embeddings.reserveCapacity(candidates.count * d)
     for i in 0..<total where seen[i] {
@@ -97,9 +105,11 @@ extension BlockedScorer {
       map.append(Int32(i))
       embeddings.append(contentsOf: items.embeddings[(i * d)..<((i + 1) * d)])
       biases.append(items.biases[i])
+      if let own = itemBiases { column?.append(own[i]) }
     }
     items = Representations(
       count: map.count, dimension: d, embeddings: embeddings, biases: biases)
+    itemBiases = column
     itemMap = map
     packedIndex = position
   }

@@ -7,7 +7,9 @@
 /// ```
 ///
 /// The query bias b_u is left out: it does not change the order within a query's row, and each
-/// consumer adds it where it needs it. The operands live in the call's `ScratchArena` and the
+/// consumer adds it where it needs it. B's last column is the items' biases unless the caller
+/// replaces it (`PopularityControl.biasColumn`: no item biases, or a popularity penalty), so
+/// that control costs nothing per score. The operands live in the call's `ScratchArena` and the
 /// workers share them read-only; each worker scores into its own tile.
 struct TileScoring: Sendable {
   /// A, `queryCount × width`.
@@ -22,12 +24,14 @@ struct TileScoring: Sendable {
 
   /// Gathers rows `rows` of `queries` (in that order) and every item into `arena`.
   ///
+  /// - Parameter itemBiases: B's last column, one value per item; `nil`: `items.biases`.
   /// - Complexity: O((rows + items) · d).
   init(
-    queries: Representations, rows: [Int], items: Representations, engine: ScoringEngine,
-    arena: ScratchArena
+    queries: Representations, rows: [Int], items: Representations, itemBiases: [Float]? = nil,
+    engine: ScoringEngine, arena: ScratchArena
   ) {
     precondition(queries.dimension == items.dimension, "queries and items differ in dimension")
+    precondition(itemBiases.map { $0.count == items.count } ?? true, "one bias per item")
     let d = queries.dimension
     let w = d + 1
     let a = arena.allocate(Float.self, count: rows.count * w)
@@ -39,10 +43,11 @@ struct TileScoring: Sendable {
         a[r * w + d] = 1
       }
     }
+    let column = itemBiases ?? items.biases
     items.embeddings.withUnsafeBufferPointer { e in
       for i in 0..<items.count {
         (b + i * w).update(from: e.baseAddress! + i * d, count: d)
-        b[i * w + d] = items.biases[i]
+        b[i * w + d] = column[i]
       }
     }
     self.a = SharedMutablePointer(a)
