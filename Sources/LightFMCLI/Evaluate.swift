@@ -5,11 +5,13 @@ import LightFMKit
 /// `lightfm evaluate`: ranking metrics of a saved model on held-out interactions.
 struct Evaluate: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Print precision@k, recall@k, AUC, reciprocal rank and NDCG@k on test interactions.",
+    abstract: "Print precision@k, recall@k, AUC, reciprocal rank, NDCG@k, MAP@k and coverage.",
     discussion: """
       Every test interaction is ranked among the items the user did not train on (LightFM's \
       predict_rank; pass --train to leave the training items out). Metrics are means over the \
-      users with test interactions. Test lines whose user or item the model does not know are \
+      users with test interactions. Coverage is the share of the catalog found in those users' \
+      top-k lists. --no-item-bias and --popularity-penalty rank by the adjusted scores, as \
+      recommend does with them. Test lines whose user or item the model does not know are \
       skipped, with a note on standard error.
       """)
 
@@ -30,6 +32,8 @@ struct Evaluate: ParsableCommand {
 
   @OptionGroup var ratings: RatingOptions
 
+  @OptionGroup var popularity: PopularityOptions
+
   @Flag(name: .long, help: "Print one JSON object instead of text.")
   var json = false
 
@@ -37,13 +41,14 @@ struct Evaluate: ParsableCommand {
 
   func validate() throws {
     if k < 1 { throw ValidationError("--k must be at least 1") }
+    try popularity.checkSource(hasTraining: train != nil, trainingOption: "--train")
   }
 
   func run() throws {
     let loaded = try model.load()
     let report = try EvaluationReport.compute(
       loaded, test: test, train: train, k: k, minRating: ratings.minRating,
-      threads: threads.count)
+      popularity: popularity, threads: threads.count)
     print(json ? report.json : report.text)
   }
 }
@@ -56,6 +61,9 @@ struct EvaluationReport {
   var auc: Double
   var reciprocalRank: Double
   var ndcg: Double
+  var map: Double
+  /// Distinct items in the users' top-k lists over the catalog size.
+  var coverage: Double
   /// Users with at least one test interaction.
   var users: Int
   var testInteractions: Int
@@ -63,7 +71,7 @@ struct EvaluationReport {
 
   static func compute(
     _ loaded: LoadedModel, test: String, train: String?, k: Int, minRating: Float?,
-    threads: Int
+    popularity: PopularityOptions, threads: Int
   ) throws -> EvaluationReport {
     let testMatrix = try knownMatrix(
       test, role: "test", dataset: loaded.dataset, minRating: minRating)
@@ -75,9 +83,12 @@ struct EvaluationReport {
         "\(test): no test interactions the model knows"
           + (minRating.map { " with a rating of at least \($0)" } ?? ""))
     }
+    let control = try popularity.control(
+      dataset: loaded.dataset, training: trainMatrix, minRating: minRating, label: "evaluate")
     var report = try compute(
       loaded.model, test: testMatrix.matrix, train: trainMatrix, k: k,
-      userFeatures: loaded.userFeatures, itemFeatures: loaded.itemFeatures, threads: threads)
+      userFeatures: loaded.userFeatures, itemFeatures: loaded.itemFeatures,
+      popularity: control, threads: threads)
     report.skippedInteractions = testMatrix.skipped
     return report
   }
@@ -85,15 +96,17 @@ struct EvaluationReport {
   /// Every metric from one ranking (`Evaluation.metrics`), averaged over the users.
   static func compute(
     _ model: LightFM, test: COOMatrix, train: COOMatrix?, k: Int,
-    userFeatures: CSRMatrix?, itemFeatures: CSRMatrix?, threads: Int
+    userFeatures: CSRMatrix?, itemFeatures: CSRMatrix?, popularity: PopularityControl = .none,
+    threads: Int
   ) throws -> EvaluationReport {
     let metrics = try Evaluation.metrics(
       model, testInteractions: test, trainInteractions: train, k: k, userFeatures: userFeatures,
-      itemFeatures: itemFeatures, numThreads: threads)
+      itemFeatures: itemFeatures, numThreads: threads, popularity: popularity)
     return EvaluationReport(
       k: k, precision: metrics.mean(\.precisionAtK), recall: metrics.mean(\.recallAtK),
       auc: metrics.mean(\.auc), reciprocalRank: metrics.mean(\.reciprocalRank),
-      ndcg: metrics.mean(\.ndcgAtK), users: metrics.users,
+      ndcg: metrics.mean(\.ndcgAtK), map: metrics.mean(\.averagePrecisionAtK),
+      coverage: metrics.coverage ?? .nan, users: metrics.users,
       testInteractions: metrics.testInteractions, skippedInteractions: 0)
   }
 
@@ -125,6 +138,8 @@ struct EvaluationReport {
       line("AUC", f(auc)),
       line("reciprocal rank", f(reciprocalRank)),
       line("NDCG@\(k)", f(ndcg)),
+      line("MAP@\(k)", f(map)),
+      line("coverage", f(coverage)),
       line("users", "\(users)"),
       line("test interactions", "\(testInteractions)"),
     ]
@@ -140,6 +155,8 @@ struct EvaluationReport {
       ("auc", jsonNumber(auc)),
       ("reciprocal_rank", jsonNumber(reciprocalRank)),
       ("ndcg_at_k", jsonNumber(ndcg)),
+      ("map_at_k", jsonNumber(map)),
+      ("coverage", jsonNumber(coverage)),
       ("users", "\(users)"),
       ("test_interactions", "\(testInteractions)"),
       ("skipped_interactions", "\(skippedInteractions)"),

@@ -36,6 +36,9 @@ extension Recommend.KnownUsers {
           + "standard output: drop \(conflicting.joined(separator: ", "))")
     }
     let loaded = try model.load()
+    // Each shard sees only its own users: popularity counts come from --popularity-from.
+    let control = try popularity.control(
+      dataset: loaded.dataset, training: nil, minRating: nil, label: "recommend")
     let listOptions = lists.listOptions
     let names = try readNames(listOptions.itemNames)
     let writer = ListWriter(
@@ -51,7 +54,7 @@ extension Recommend.KnownUsers {
         users: batch.users, count: lists.top,
         excluding: try batch.exclusion(items: parser.itemCount),
         userFeatures: loaded.userFeatures, itemFeatures: loaded.itemFeatures,
-        numThreads: threads.count)
+        popularity: control, numThreads: threads.count)
       let ids = loaded.dataset
       for (position, list) in scored.enumerated() {
         try sink.write(

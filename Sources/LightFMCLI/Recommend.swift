@@ -28,12 +28,17 @@ extension Recommend {
         Scores the whole catalog through the blocked BLAS engine, a batch of users at a time, \
         and writes each batch as soon as it is ready, with the original ids. CSV lines are \
         user,rank,item,score (plus name with --item-names); JSONL lines are one object per \
-        user. With --output the file appears only when every user is done.
+        user. With --output the file appears only when every user is done. \
+        --no-item-bias and --popularity-penalty (counting the --exclude file unless \
+        --popularity-from is given) make popular items weigh less; the scores written are \
+        then the adjusted ones.
         """)
 
     @OptionGroup var model: ModelInput
 
     @OptionGroup var selection: UserSelection
+
+    @OptionGroup var popularity: PopularityOptions
 
     @OptionGroup var lists: RecommendationOutput
 
@@ -44,14 +49,22 @@ extension Recommend {
     @Flag(name: .long, help: ArgumentHelp(Recommend.KnownUsers.streamHelp))
     var stream = false
 
+    func validate() throws {
+      try popularity.checkSource(
+        hasTraining: selection.exclude != nil, trainingOption: "--exclude")
+    }
+
     func run() throws {
       if stream { return try recommendStream() }
       let loaded = try model.load()
       let queries = try selection.userIndices(dataset: loaded.dataset)
       let exclusion = try selection.exclusionMatrix(dataset: loaded.dataset, label: "recommend")
+      let control = try popularity.control(
+        dataset: loaded.dataset, training: exclusion, minRating: nil, label: "recommend")
       try lists.stream(
         loaded, users: queries ?? Array(0..<loaded.dataset.userIDs.count),
-        excluding: exclusion, batchSize: batches.batchSize, threads: threads.count)
+        excluding: exclusion, popularity: control, batchSize: batches.batchSize,
+        threads: threads.count)
     }
   }
 }
@@ -171,8 +184,8 @@ struct RecommendationOutput: ParsableArguments {
   /// Recommends for the model's `users` (indices), a batch at a time, each batch written as
   /// soon as it is scored.
   func stream(
-    _ loaded: LoadedModel, users: [Int], excluding exclusion: CSRMatrix?, batchSize: Int,
-    threads: Int
+    _ loaded: LoadedModel, users: [Int], excluding exclusion: CSRMatrix?,
+    popularity: PopularityControl = .none, batchSize: Int, threads: Int
   ) throws {
     let dataset = loaded.dataset
     try write(
@@ -180,9 +193,9 @@ struct RecommendationOutput: ParsableArguments {
       label: "recommend"
     ) { batch in
       try loaded.model.recommend(
-        users: batch.map { users[$0] }, k: top, excluding: exclusion,
+        users: batch.map { users[$0] }, count: top, excluding: exclusion,
         userFeatures: loaded.userFeatures, itemFeatures: loaded.itemFeatures,
-        numThreads: threads)
+        popularity: popularity, numThreads: threads)
     }
   }
 }
