@@ -164,7 +164,8 @@ struct BlockedRanker {
       ranks.withUnsafeMutableBufferPointer { rankBuffer in
         lists.withUnsafeMutableBufferPointer { listBuffer in
           let output = SharedMutablePointer(rankBuffer)!
-          let listed = SharedMutablePointer(listBuffer)
+          // An empty array may still have a base address: test the length.
+          let listed = listLength > 0 ? SharedMutablePointer(listBuffer) : nil
           Parallel.blocks(
             blocks, threads: threads,
             scratch: {
@@ -194,9 +195,8 @@ struct BlockedRanker {
                 for e in 0..<p where row[Int(testItems[e])] != -.infinity {
                   out[e] -= 1  // the item itself was counted (s ≥ s)
                 }
-                if let listed {
+                if let listed, let heap = scratch.heap {
                   // The masked row is what `recommend` would rank: keep its top k.
-                  let heap = scratch.heap!
                   heap.pointee.offer(row: row, count: itemCount, first: 0)
                   let list = listed.base + q * listLength
                   for e in 0..<heap.pointee.count { list[e] = heap.pointee.items[e] }
