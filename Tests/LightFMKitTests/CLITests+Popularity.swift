@@ -29,7 +29,8 @@ extension CLITests {
     XCTAssertTrue(text.stdout.contains("coverage"), text.stdout)
 
     // The penalty counts the --popularity-from lines; without a source it is an error.
-    let counts = try write("counts.csv", "a1,x1\na2,x1\nb1,x1\n")
+    // Read as --train is: with --min-rating, the third column is a rating.
+    let counts = try write("counts.csv", "a1,x1,5\na2,x1,4\nb1,x1,5\nb2,x1,1\n")
     let penalised = try evaluate([
       "--no-item-bias", "--popularity-penalty", "1", "--popularity-from", counts, "--k", "1",
     ])
