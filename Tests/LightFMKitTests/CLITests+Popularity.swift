@@ -78,5 +78,16 @@ extension CLITests {
     assertFails(
       try lightfm(["recommend", "--model", "small.lfm", "--popularity-penalty", "1"]),
       ["--exclude"])
+    // --stream takes the counts from --popularity-from: x2 is pushed down there too.
+    let streamed = try lightfm(
+      [
+        "recommend", "--model", "small.lfm", "--stream", "--top", "3",
+        "--popularity-penalty", "1000", "--popularity-from", counts,
+      ], stdin: "a1\tx1 x3 x4 y2\n")
+    XCTAssertEqual(streamed.status, 0, streamed.stderr)
+    let streamedItems = streamed.stdout.split(separator: "\n").map {
+      String($0.split(separator: ",")[2])
+    }
+    XCTAssertEqual(streamedItems, penalised, streamed.stdout)
   }
 }

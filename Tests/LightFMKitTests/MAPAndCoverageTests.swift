@@ -116,7 +116,7 @@ final class MAPAndCoverageTests: XCTestCase {
     let penalised = try Evaluation.metrics(
       model, testInteractions: test, k: 1, popularity: control)
     XCTAssertEqual(penalised.coverage, 0.5)
-    XCTAssertEqual(try model.recommend(users: [0], k: 1, popularity: control)[0][0].item, 1)
+    XCTAssertEqual(try model.recommend(users: [0], count: 1, popularity: control)[0][0].index, 1)
     // Ranks alone cannot give coverage.
     let ranks = try model.predictRank(test, trainInteractions: train)
     XCTAssertNil(RankingMetrics(ranks: ranks, trainInteractions: train, k: 1).coverage)
@@ -134,8 +134,8 @@ final class MAPAndCoverageTests: XCTestCase {
       let trainMatrix = try F.csr(train, columns: items)
       let active = (0..<users).filter { !test[$0].isEmpty }
       for k in [1, 5, 10] {
-        let lists = try model.recommend(users: active, k: k, excluding: trainMatrix)
-        let distinct = Set(lists.flatMap { $0.map(\.item) })
+        let lists = try model.recommend(users: active, count: k, excluding: trainMatrix)
+        let distinct = Set(lists.flatMap { $0.map(\.index) })
         let metrics = try Evaluation.metrics(
           model, testInteractions: try F.csr(test, columns: items),
           trainInteractions: trainMatrix, k: k, numThreads: 2)

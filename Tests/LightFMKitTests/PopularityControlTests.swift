@@ -36,35 +36,31 @@ final class PopularityControlTests: XCTestCase {
     let (model, train) = try plantedExample()
     XCTAssertEqual(PopularityControl.itemCounts(train), [4, 1, 0])
     for engine in ScoringEngine.allCases {
-      let plain = try model.recommend(users: [0], k: 3, excluding: train, engine: engine)
-      XCTAssertEqual(plain[0].map(\.item), [0, 1, 2])
+      let plain = try model.recommend(users: [0], count: 3, excluding: train, engine: engine)
+      XCTAssertEqual(plain[0].map(\.index), [0, 1, 2])
 
       // β = 0: the same lists and scores as without a control.
-      let zero = try model.recommend(
-        users: [0], k: 3, excluding: train,
+      let zero = try model.recommend(users: [0], count: 3, excluding: train,
         popularity: PopularityControl(penalty: 0, counting: train), engine: engine)
       XCTAssertEqual(zero[0], plain[0])
       // A small β keeps the order here: 1 − 0.1·ln 5 > 0.8 − 0.1·ln 2.
-      let small = try model.recommend(
-        users: [0], k: 3, excluding: train,
+      let small = try model.recommend(users: [0], count: 3, excluding: train,
         popularity: PopularityControl(penalty: 0.1, counting: train), engine: engine)
-      XCTAssertEqual(small[0].map(\.item), [0, 1, 2])
+      XCTAssertEqual(small[0].map(\.index), [0, 1, 2])
 
       // β = 1: item 0 scores 1 − ln 5 < 0.1, item 1 scores 0.8 − ln 2 > 0.1.
-      let large = try model.recommend(
-        users: [0], k: 3, excluding: train,
+      let large = try model.recommend(users: [0], count: 3, excluding: train,
         popularity: PopularityControl(penalty: 1, counting: train), engine: engine)
-      XCTAssertEqual(large[0].map(\.item), [1, 2, 0])
+      XCTAssertEqual(large[0].map(\.index), [1, 2, 0])
       let expected: [Int: Double] = [0: 1 - log(5), 1: 0.8 - log(2), 2: 0.1]
       for entry in large[0] {
-        XCTAssertEqual(Double(entry.score), expected[entry.item]!, accuracy: 1e-6)
+        XCTAssertEqual(Double(entry.score), expected[entry.index]!, accuracy: 1e-6)
       }
 
       // The packed (candidates) path carries the adjusted column too.
-      let packed = try model.recommend(
-        users: [0], k: 2, excluding: train, candidates: [2, 0],
+      let packed = try model.recommend(users: [0], count: 2, excluding: train, candidates: [2, 0],
         popularity: PopularityControl(penalty: 1, counting: train), engine: engine)
-      XCTAssertEqual(packed[0].map(\.item), [2, 0])
+      XCTAssertEqual(packed[0].map(\.index), [2, 0])
 
       // predictRank ranks by the same adjusted scores.
       let test = try F.csr([[0]], columns: 3)
@@ -85,33 +81,32 @@ final class PopularityControlTests: XCTestCase {
     let ir = try model.itemRepresentations()
     for engine in ScoringEngine.allCases {
       let lists = try model.recommend(
-        k: items, popularity: PopularityControl(itemBiases: false), numThreads: 2,
+        count: items, popularity: PopularityControl(itemBiases: false), numThreads: 2,
         engine: engine)
       for u in 0..<users {
         let list = lists[u]
         XCTAssertEqual(list.count, items)
         for entry in list {
-          let full = F.score(u, entry.item, users: ur, items: ir, d: d)
+          let full = F.score(u, entry.index, users: ur, items: ir, d: d)
           XCTAssertEqual(
-            Double(entry.score), full - Double(ir.biases[entry.item]), accuracy: 1e-5)
+            Double(entry.score), full - Double(ir.biases[entry.index]), accuracy: 1e-5)
         }
         let order = (0..<items).sorted {
           let a = F.score(u, $0, users: ur, items: ir, d: d) - Double(ir.biases[$0])
           let b = F.score(u, $1, users: ur, items: ir, d: d) - Double(ir.biases[$1])
           return a > b
         }
-        XCTAssertEqual(list.map(\.item), order)
+        XCTAssertEqual(list.map(\.index), order)
       }
     }
     // With biases off and a penalty, both apply.
     let counts = (0..<items).map { $0 % 5 }
-    let both = try model.recommend(
-      users: [0], k: items,
+    let both = try model.recommend(users: [0], count: items,
       popularity: PopularityControl(itemBiases: false, penalty: 0.5, itemCounts: counts))
     for entry in both[0] {
-      let full = F.score(0, entry.item, users: ur, items: ir, d: d)
+      let full = F.score(0, entry.index, users: ur, items: ir, d: d)
       let expected =
-        full - Double(ir.biases[entry.item]) - 0.5 * log(1 + Double(counts[entry.item]))
+        full - Double(ir.biases[entry.index]) - 0.5 * log(1 + Double(counts[entry.index]))
       XCTAssertEqual(Double(entry.score), expected, accuracy: 1e-5)
     }
   }
@@ -131,7 +126,7 @@ final class PopularityControlTests: XCTestCase {
       PopularityControl(penalty: 1, itemCounts: [1, 1]),
       PopularityControl(penalty: 1, itemCounts: [1, -1, 1]),
     ] {
-      XCTAssertThrowsError(try model.recommend(k: 2, popularity: control))
+      XCTAssertThrowsError(try model.recommend(count: 2, popularity: control))
       XCTAssertThrowsError(
         try model.predictRank(try F.csr([[0]], columns: 3), popularity: control))
       XCTAssertThrowsError(
@@ -141,7 +136,7 @@ final class PopularityControlTests: XCTestCase {
     // Without a penalty the counts are not needed.
     XCTAssertNoThrow(
       try model.recommend(
-        k: 2, excluding: train, popularity: PopularityControl(itemBiases: false)))
+        count: 2, excluding: train, popularity: PopularityControl(itemBiases: false)))
   }
 
   func testMetricsRankByTheAdjustedScores() throws {
