@@ -19,13 +19,20 @@ let package = Package(
         .apt(["libopenblas-dev", "liblapacke-dev"]),
       ]
     ),
+    .systemLibrary(
+      name: "CZlib",
+      pkgConfig: "zlib",
+      providers: [
+        .apt(["zlib1g-dev"]),
+      ]
+    ),
     .target(
       name: "LightFMKit",
-      dependencies: ["COpenBLAS"]
+      dependencies: ["COpenBLAS", "CZlib"]
     ),
     .target(
       name: "_LightFMTestSupport",
-      dependencies: ["LightFMKit"]
+      dependencies: ["LightFMKit", "CZlib"]
     ),
     .executableTarget(
       name: "LightFMCLI",

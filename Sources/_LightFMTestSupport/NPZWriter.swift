@@ -1,5 +1,5 @@
 import Foundation
-@_spi(Benchmarks) import LightFMKit
+import LightFMKit
 
 /// Writes a COO matrix as `scipy.sparse.save_npz` does: an uncompressed zip of `row.npy`
 /// (int32), `col.npy` (int32), `data.npy` (float32), `shape.npy` (int64, 2) and `format.npy`

@@ -1,7 +1,8 @@
 import Foundation
 import XCTest
 
-@_spi(Benchmarks) @testable import LightFMKit
+@testable import LightFMKit
+import _LightFMTestSupport
 
 /// Reading what numpy and scipy write (`.npy`, `.npz`, deflate) and writing `.npy` back.
 final class NumpyIOTests: XCTestCase {
@@ -23,28 +24,38 @@ final class NumpyIOTests: XCTestCase {
     return url
   }
 
-  // MARK: - Inflate
+  // MARK: - Deflated members (zlib)
 
-  func testInflateStoredBlock() throws {
-    // BFINAL=1, BTYPE=00, then LEN=5, NLEN=~5, then the bytes.
-    let stream: [UInt8] = [0x01, 5, 0, 0xFA, 0xFF] + Array("hello".utf8)
-    XCTAssertEqual(try Inflate.decompress(stream[...], expectedSize: 5), Array("hello".utf8))
+  func testDeflatedMemberInflatesThroughZlib() throws {
+    let text = Array("abcabcabcabcabcabc hello hello hello".utf8)
+    var zip = ZipFixture()
+    zip.add("a.txt", [.bytes(text)], deflate: true)
+    let archive = try ZipArchive(bytes: zip.bytes(), file: "t.zip")
+    XCTAssertEqual(try archive.data(of: "a.txt"), text)
   }
 
-  func testInflateFixedHuffmanBlock() throws {
-    // zlib.compressobj(9, DEFLATED, -15) of the text below: one fixed-Huffman block with matches.
-    let stream: [UInt8] = [75, 76, 74, 78, 68, 69, 10, 25, 169, 57, 57, 249, 200, 36, 0]
-    let text = "abcabcabcabcabcabc hello hello hello"
-    XCTAssertEqual(try Inflate.decompress(stream[...]), Array(text.utf8))
-  }
-
-  func testInflateRejectsDamagedStreams() {
-    let stream: [UInt8] = [75, 76, 74, 78, 68, 69, 10, 25, 169, 57, 57, 249, 200, 36, 0]
-    XCTAssertThrowsError(try Inflate.decompress(stream[0..<6]))  // truncated
-    XCTAssertThrowsError(try Inflate.decompress([0x07][...]))  // reserved block type 3
-    XCTAssertThrowsError(try Inflate.decompress([0x01, 5, 0, 0, 0][...]))  // bad NLEN
-    // More output than the zip entry records.
-    XCTAssertThrowsError(try Inflate.decompress(stream[...], expectedSize: 10))
+  func testDamagedDeflateDataIsAClearError() throws {
+    let text = Array(String(repeating: "lightfm ", count: 200).utf8)
+    var zip = ZipFixture()
+    zip.add("a.txt", [.bytes(text)], deflate: true)
+    var bytes = zip.bytes()
+    // Overwrite the start of the deflate data (after the 30-byte header and the name).
+    for k in 35..<45 { bytes[k] = 0xFF }
+    let archive = try ZipArchive(bytes: bytes, file: "t.zip")
+    XCTAssertThrowsError(try archive.data(of: "a.txt")) { error in
+      XCTAssertTrue("\(error)".contains("t.zip: member 'a.txt'"), "\(error)")
+    }
+    // A member that inflates to more, or less, than it declares.
+    for declared in [text.count - 1, text.count + 1] {
+      var zip = ZipFixture()
+      zip.add("a.txt", [.bytes(text)], deflate: true, declaredSize: declared)
+      let archive = try ZipArchive(bytes: zip.bytes(), file: "t.zip")
+      XCTAssertThrowsError(try archive.data(of: "a.txt")) { error in
+        let message = "\(error)"
+        XCTAssertTrue(
+          message.contains("more than the declared") || message.contains("ends after"), message)
+      }
+    }
   }
 
   func testCRC32MatchesKnownValue() {

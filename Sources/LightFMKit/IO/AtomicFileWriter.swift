@@ -111,18 +111,10 @@ private func posixWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int {
   write(fd, p, n)
 }
 
-/// Reads a whole file into memory.
+/// Reads a whole file into memory through `InputFile`.
 ///
-/// - Throws: `LightFMError` (`.io`) naming the file when it is missing or unreadable.
-func readFileBytes(_ url: URL) throws -> [UInt8] {
-  do {
-    return [UInt8](try Data(contentsOf: url))
-  } catch {
-    var isDirectory: ObjCBool = false
-    if !FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) {
-      throw LightFMError(.io, "\(url.path): no such file")
-    }
-    if isDirectory.boolValue { throw LightFMError(.io, "\(url.path): is a directory, not a file") }
-    throw LightFMError(.io, "\(url.path): cannot read: \(error.localizedDescription)")
-  }
+/// - Throws: `LightFMError` (`.io`) naming the file when it is missing, a directory or
+///   unreadable, or larger than `limits` allows.
+package func readFileBytes(_ url: URL, limits: LoadLimits = .default) throws -> [UInt8] {
+  try readFileBytes(url.path, limits: limits)
 }

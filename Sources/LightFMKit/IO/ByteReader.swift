@@ -122,3 +122,87 @@ struct ByteWriter {
     for k in 0..<n { bytes.append(UInt8(truncatingIfNeeded: v >> UInt64(8 * k))) }
   }
 }
+
+/// Bytes read in order, in pieces, into the caller's buffers: an `.npy` in memory or in a file,
+/// or a zip member inflating as it is read. Readers parse headers from small reads and fill
+/// arrays in place, so nothing is held twice.
+package protocol ByteStream: AnyObject {
+  /// How many bytes are left.
+  var remaining: Int { get }
+  /// Fills `buffer` with the next bytes; throws (saying `what` was being read) when fewer
+  /// than `buffer.count` are left or the source fails.
+  func read(into buffer: UnsafeMutableRawBufferPointer, _ what: @autoclosure () -> String) throws
+}
+
+extension ByteStream {
+  /// The next `n` bytes as an array.
+  package func bytes(_ n: Int, _ what: @autoclosure () -> String) throws -> [UInt8] {
+    guard n >= 0, n <= remaining else {
+      throw LightFMError(
+        .parse, "truncated: \(what()) needs \(n) bytes, only \(remaining) left")
+    }
+    return try [UInt8](unsafeUninitializedCapacity: n) { buffer, initialized in
+      try read(into: UnsafeMutableRawBufferPointer(buffer), what())
+      initialized = n
+    }
+  }
+}
+
+/// A `ByteStream` over bytes in memory.
+package final class MemoryByteStream: ByteStream {
+  private let bytes: [UInt8]
+  private var offset = 0
+  private let fail: (String) -> LightFMError
+
+  package init(_ bytes: [UInt8], failure: @escaping (String) -> LightFMError) {
+    self.bytes = bytes
+    self.fail = failure
+  }
+
+  package var remaining: Int { bytes.count - offset }
+
+  package func read(
+    into buffer: UnsafeMutableRawBufferPointer, _ what: @autoclosure () -> String
+  ) throws {
+    guard buffer.count <= remaining else {
+      throw fail(
+        "truncated: \(what()) needs \(buffer.count) bytes at offset \(offset), only "
+          + "\(remaining) left")
+    }
+    guard buffer.count > 0 else { return }
+    bytes.withUnsafeBytes { raw in
+      buffer.copyMemory(
+        from: UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + buffer.count)]))
+    }
+    offset += buffer.count
+  }
+}
+
+/// A `ByteStream` over a regular file, read at offsets.
+package final class FileByteStream: ByteStream {
+  private let file: InputFile
+  private var offset = 0
+  private let size: Int
+  private let fail: (String) -> LightFMError
+
+  /// - Precondition: `file.size` is known (a regular file).
+  package init(_ file: InputFile, failure: @escaping (String) -> LightFMError) {
+    self.file = file
+    self.size = file.size!
+    self.fail = failure
+  }
+
+  package var remaining: Int { size - offset }
+
+  package func read(
+    into buffer: UnsafeMutableRawBufferPointer, _ what: @autoclosure () -> String
+  ) throws {
+    guard buffer.count <= remaining else {
+      throw fail(
+        "truncated: \(what()) needs \(buffer.count) bytes at offset \(offset), only "
+          + "\(remaining) left")
+    }
+    try file.readExactly(into: buffer, at: offset)
+    offset += buffer.count
+  }
+}

@@ -5,17 +5,37 @@ import Foundation
 /// `scipy.sparse.save_npz` writes `format` (`b'coo'`, `b'csr'` or `b'csc'`), `shape`, `data` and
 /// either `row`/`col` (COO, or `coords` in newer scipy) or `indices`/`indptr` (CSR/CSC), through
 /// `numpy.savez_compressed` (deflate) or `numpy.savez` (stored). Both are read.
+///
+/// Members are inflated (by zlib) straight into the arrays that hold them. Every size the file
+/// declares is checked before it is allocated: against what the compressed data can expand to,
+/// against the array's own header, and against the memory budget (`LoadLimits`), so a hostile
+/// or damaged archive is refused with an error that says why.
 public enum NPZ {
   /// Every array in an `.npz` archive, by name (without the `.npy` suffix).
   ///
-  /// - Throws: `LightFMError` naming the file and member for anything unreadable.
-  public static func readArrays(from url: URL) throws -> [String: NumpyArray] {
-    let archive = try archive(url)
+  /// - Throws: `LightFMError` naming the file and member for anything unreadable, or when the
+  ///   arrays together need more memory than `limits` allows.
+  public static func readArrays(
+    from url: URL, limits: LoadLimits = .default
+  ) throws -> [String: NumpyArray] {
+    try readArrays(archive: try archive(url, limits: limits), limits: limits)
+  }
+
+  /// Every array in the `.npz` held in `bytes`; `file` names it in errors.
+  public static func readArrays(
+    bytes: [UInt8], file: String, limits: LoadLimits = .default
+  ) throws -> [String: NumpyArray] {
+    try readArrays(archive: try ZipArchive(bytes: bytes, file: file), limits: limits)
+  }
+
+  private static func readArrays(
+    archive: ZipArchive, limits: LoadLimits
+  ) throws -> [String: NumpyArray] {
+    var reader = ArrayReader(archive: archive, limits: limits)
     var arrays: [String: NumpyArray] = [:]
-    for name in archive.names {
-      let key = name.hasSuffix(".npy") ? String(name.dropLast(4)) : name
-      arrays[key] = try NumpyArray(
-        npyBytes: try archive.data(of: name) ?? [], file: "\(url.path) (member \(name))")
+    for entry in archive.entries {
+      let key = entry.name.hasSuffix(".npy") ? String(entry.name.dropLast(4)) : entry.name
+      arrays[key] = try reader.read(entry)
     }
     return arrays
   }
@@ -24,23 +44,69 @@ public enum NPZ {
   ///
   /// Values are converted to `Float`; repeated coordinates are kept as stored.
   /// - Throws: `LightFMError` naming the file when it is not a sparse matrix saved by scipy, an
-  ///   index lies outside the shape, or a value is not finite.
-  public static func readSparseMatrix(from url: URL) throws -> COOMatrix {
-    try readSparseMatrix(bytes: try readFileBytes(url), file: url.path)
+  ///   index lies outside the shape, a value is not finite, or the matrix needs more memory than
+  ///   `limits` allows.
+  public static func readSparseMatrix(
+    from url: URL, limits: LoadLimits = .default
+  ) throws -> COOMatrix {
+    try readSparseMatrix(archive: try archive(url, limits: limits), limits: limits)
   }
 
   /// Reads a scipy sparse matrix from the bytes of an `.npz` file; `file` names it in errors.
-  static func readSparseMatrix(bytes: [UInt8], file: String) throws -> COOMatrix {
+  public static func readSparseMatrix(
+    bytes: [UInt8], file: String, limits: LoadLimits = .default
+  ) throws -> COOMatrix {
     guard !bytes.isEmpty else { throw LightFMError(.parse, "\(file): the file is empty") }
-    let archive = try ZipArchive(bytes: bytes, file: file)
+    return try readSparseMatrix(
+      archive: try ZipArchive(bytes: bytes, file: file), limits: limits)
+  }
+
+  /// Reads the members of one archive within one budget.
+  private struct ArrayReader {
+    let archive: ZipArchive
+    let limits: LoadLimits
+    var used = 0
+
+    init(archive: ZipArchive, limits: LoadLimits) {
+      self.archive = archive
+      self.limits = limits
+    }
+
+    mutating func read(_ entry: ZipArchive.Entry) throws -> NumpyArray {
+      let left = limits.maxBytes - used
+      guard left > 0 else {
+        try limits.require(
+          count: used + 1, size: 1, "\(archive.file): the arrays before member '\(entry.name)'")
+        fatalError("unreachable")
+      }
+      let stream = try archive.open(entry)
+      let array = try NumpyArray(
+        stream: stream, file: "\(archive.file) (member \(entry.name))",
+        limits: LoadLimits(maxBytes: left))
+      try stream.finish()
+      used += array.storageBytes
+      return array
+    }
+
+    mutating func read(_ name: String) throws -> NumpyArray? {
+      guard let entry = archive.entry(name + ".npy") else { return nil }
+      return try read(entry)
+    }
+  }
+
+  private static func readSparseMatrix(
+    archive: ZipArchive, limits: LoadLimits
+  ) throws -> COOMatrix {
+    let file = archive.file
+    var reader = ArrayReader(archive: archive, limits: limits)
     func array(_ name: String) throws -> NumpyArray {
-      guard let bytes = try archive.data(of: name + ".npy") else {
+      guard let array = try reader.read(name) else {
         throw LightFMError(
           .parse,
           "\(file): no '\(name)' array; expected a sparse matrix saved by scipy.sparse.save_npz "
             + "(it holds \(archive.names.joined(separator: ", ")))")
       }
-      return try NumpyArray(npyBytes: bytes, file: "\(file) (member \(name).npy)")
+      return array
     }
     func fail(_ message: String) -> LightFMError { LightFMError(.parse, "\(file): \(message)") }
 
@@ -49,7 +115,12 @@ public enum NPZ {
       throw fail("'format' is not a string")
     }
     let format = formats[0]
-    let shape = try array("shape").integerValues("\(file): 'shape'")
+    guard ["coo", "csr", "csc"].contains(format) else {
+      throw fail(
+        "sparse format '\(format)' is not supported; save the matrix as COO, CSR or CSC")
+    }
+    let shapeArray = try array("shape")
+    let shape = try shapeArray.integerValues("\(file): 'shape'")
     guard shape.count == 2, shape[0] >= 0, shape[1] >= 0,
       shape[0] <= Int(Int32.max), shape[1] <= Int(Int32.max)
     else {
@@ -62,44 +133,37 @@ public enum NPZ {
     } catch let error as LightFMError {
       throw fail(error.message)
     }
-
-    func indices(_ name: String, below bound: Int, what: String) throws -> [Int32] {
-      let raw = try array(name).integerValues("\(file): '\(name)'")
-      for (n, v) in raw.enumerated() where v < 0 || v >= bound {
-        throw fail("\(what) index \(v) at entry \(n) of '\(name)' is outside 0..<\(bound)")
-      }
-      return raw.map { Int32($0) }
-    }
-    func pointers(_ count: Int, nnz: Int) throws -> [Int] {
-      let p = try array("indptr").integerValues("\(file): 'indptr'")
-      guard p.count == count + 1, p.first == 0, p.last == nnz else {
-        throw fail(
-          "'indptr' has \(p.count) entries from \(p.first ?? -1) to \(p.last ?? -1), "
-            + "expected \(count + 1) from 0 to nnz = \(nnz)")
-      }
-      for n in 0..<count where p[n] > p[n + 1] {
-        throw fail("'indptr' decreases at \(n): \(p[n]) > \(p[n + 1])")
-      }
-      return p
-    }
+    // Before reading the indices, check what the matrix will need: its entries, and the
+    // pointers of the longer dimension when it is turned into CSR.
+    let nnz = values.count
+    let (rowBytes, o1) = (max(rows, columns) + 1).multipliedReportingOverflow(by: 8)
+    let (total, o2) = (nnz * 12).addingReportingOverflow(rowBytes)
+    try limits.require(
+      count: o1 || o2 ? Int.max : total, size: 1,
+      "\(file): a \(rows) x \(columns) sparse matrix with \(nnz) stored entries")
 
     switch format {
     case "coo":
       let rowIndices: [Int32]
       let columnIndices: [Int32]
-      if archive.names.contains("coords.npy") {
+      if archive.entry("coords.npy") != nil {
         let coords = try array("coords")
-        let flat = try coords.integerValues("\(file): 'coords'")
         guard coords.shape.count == 2, coords.shape[0] == 2 else {
           throw fail("'coords' has shape \(coords.shape), expected (2, nnz)")
         }
-        let nnz = coords.shape[1]
-        rowIndices = try checked(Array(flat[0..<nnz]), below: rows, what: "row", fail: fail)
-        columnIndices = try checked(
-          Array(flat[nnz...]), below: columns, what: "column", fail: fail)
+        let n = coords.shape[1]
+        rowIndices = try int32Indices(
+          coords, range: 0..<n, below: rows, what: "row", name: "coords", fail: fail)
+        columnIndices = try int32Indices(
+          coords, range: n..<(2 * n), below: columns, what: "column", name: "coords",
+          fail: fail)
       } else {
-        rowIndices = try indices("row", below: rows, what: "row")
-        columnIndices = try indices("col", below: columns, what: "column")
+        let r = try array("row")
+        rowIndices = try int32Indices(
+          r, range: 0..<r.count, below: rows, what: "row", name: "row", fail: fail)
+        let c = try array("col")
+        columnIndices = try int32Indices(
+          c, range: 0..<c.count, below: columns, what: "column", name: "col", fail: fail)
       }
       guard rowIndices.count == values.count, columnIndices.count == values.count else {
         throw fail(
@@ -109,15 +173,26 @@ public enum NPZ {
       return try COOMatrix(
         rows: rows, columns: columns, rowIndices: rowIndices, columnIndices: columnIndices,
         values: values)
-    case "csr", "csc":
+    default:
       // Compressed along rows (CSR) or columns (CSC): expand the pointers to major indices.
       let isCSR = format == "csr"
       let (major, minor) = isCSR ? (rows, columns) : (columns, rows)
-      let minorIndices = try indices("indices", below: minor, what: isCSR ? "column" : "row")
+      let indices = try array("indices")
+      let minorIndices = try int32Indices(
+        indices, range: 0..<indices.count, below: minor, what: isCSR ? "column" : "row",
+        name: "indices", fail: fail)
       guard minorIndices.count == values.count else {
         throw fail("'indices' has \(minorIndices.count) entries, 'data' \(values.count)")
       }
-      let p = try pointers(major, nnz: values.count)
+      let p = try array("indptr").integerValues("\(file): 'indptr'")
+      guard p.count == major + 1, p.first == 0, p.last == values.count else {
+        throw fail(
+          "'indptr' has \(p.count) entries from \(p.first ?? -1) to \(p.last ?? -1), "
+            + "expected \(major + 1) from 0 to nnz = \(values.count)")
+      }
+      for n in 0..<major where p[n] > p[n + 1] {
+        throw fail("'indptr' decreases at \(n): \(p[n]) > \(p[n + 1])")
+      }
       var majorIndices = [Int32](repeating: 0, count: values.count)
       for m in 0..<major { for n in p[m]..<p[m + 1] { majorIndices[n] = Int32(m) } }
       let matrix = try COOMatrix(
@@ -126,24 +201,42 @@ public enum NPZ {
         columnIndices: isCSR ? minorIndices : majorIndices, values: values)
       // CSC goes back to row-major entry order, keeping repeats.
       return isCSR ? matrix : COOMatrix(matrix.toCSR(sumDuplicates: false))
-    default:
-      throw fail(
-        "sparse format '\(format)' is not supported; save the matrix as COO, CSR or CSC")
     }
   }
 
-  private static func checked(
-    _ values: [Int], below bound: Int, what: String,
+  /// Elements `range` of an integer array as `Int32` indices in `0..<bound`, converted without
+  /// an intermediate copy.
+  private static func int32Indices(
+    _ array: NumpyArray, range: Range<Int>, below bound: Int, what: String, name: String,
     fail: (String) -> LightFMError
   ) throws -> [Int32] {
-    for (n, v) in values.enumerated() where v < 0 || v >= bound {
-      throw fail("\(what) index \(v) at entry \(n) of 'coords' is outside 0..<\(bound)")
+    func check(_ v: Int, _ n: Int) throws -> Int32 {
+      guard v >= 0, v < bound else {
+        throw fail("\(what) index \(v) at entry \(n) of '\(name)' is outside 0..<\(bound)")
+      }
+      return Int32(v)
     }
-    return values.map { Int32($0) }
+    switch array.elements {
+    case .int32(let v):
+      for n in range { _ = try check(Int(v[n]), n) }
+      return range == 0..<v.count ? v : Array(v[range])
+    case .int64(let v):
+      return try range.map { try check(Int(v[$0]), $0) }
+    case .bool(let v):
+      return try range.map { try check(v[$0] ? 1 : 0, $0) }
+    case .float32, .float64, .strings:
+      throw fail("'\(name)' has type \(array.descr), expected integers")
+    }
   }
 
-  private static func archive(_ url: URL) throws -> ZipArchive {
-    let bytes = try readFileBytes(url)
+  /// Opens the archive at `url`, read from the file at offsets (or whole, for a pipe).
+  private static func archive(_ url: URL, limits: LoadLimits) throws -> ZipArchive {
+    let input = try InputFile(path: url.path)
+    if let size = input.size {
+      guard size > 0 else { throw LightFMError(.parse, "\(url.path): the file is empty") }
+      return try ZipArchive(source: .file(input, size: size), file: url.path)
+    }
+    let bytes = try input.readAll(limits: limits)
     guard !bytes.isEmpty else { throw LightFMError(.parse, "\(url.path): the file is empty") }
     return try ZipArchive(bytes: bytes, file: url.path)
   }

@@ -100,32 +100,55 @@ public struct NumpyArray: Equatable, Sendable {
 extension NumpyArray {
   static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // "\x93NUMPY"
 
-  /// Reads a `.npy` file.
+  /// Reads a `.npy` file, streaming its data straight into the array.
   ///
   /// - Throws: `LightFMError` naming the file for anything that is not a C-order `.npy` array
-  ///   of a supported type, or that is truncated.
-  public static func read(from url: URL) throws -> NumpyArray {
-    try NumpyArray(npyBytes: try readFileBytes(url), file: url.path)
+  ///   of a supported type, that is truncated, or that needs more memory than `limits` allows.
+  public static func read(from url: URL, limits: LoadLimits = .default) throws -> NumpyArray {
+    let file = try InputFile(path: url.path)
+    guard file.size != nil else {
+      return try NumpyArray(npyBytes: try file.readAll(limits: limits), file: url.path)
+    }
+    let stream = FileByteStream(file, failure: failure(url.path))
+    return try NumpyArray(stream: stream, file: url.path, limits: limits)
   }
 
   /// Parses the bytes of a `.npy` file; `file` names it in errors.
-  public init(npyBytes bytes: [UInt8], file: String) throws {
-    let fail: @Sendable (String) -> LightFMError = { message in
-      LightFMError(.parse, "\(file): not a readable .npy array: \(message)")
+  public init(npyBytes bytes: [UInt8], file: String, limits: LoadLimits = .default) throws {
+    let stream = MemoryByteStream(bytes, failure: Self.failure(file))
+    try self.init(stream: stream, file: file, limits: limits)
+  }
+
+  static func failure(_ file: String) -> @Sendable (String) -> LightFMError {
+    { message in LightFMError(.parse, "\(file): not a readable .npy array: \(message)") }
+  }
+
+  /// Parses a `.npy` from `stream`, reading the header in small pieces and the data straight
+  /// into the array's storage (converted in 64 KiB pieces when the stored type differs).
+  package init(stream: some ByteStream, file: String, limits: LoadLimits) throws {
+    let fail = Self.failure(file)
+    guard stream.remaining >= 10 else {
+      throw fail(
+        stream.remaining == 0 ? "the file is empty" : "missing the \\x93NUMPY magic string")
     }
-    guard bytes.count >= 10, Array(bytes[0..<6]) == Self.magic else {
-      throw fail(bytes.isEmpty ? "the file is empty" : "missing the \\x93NUMPY magic string")
-    }
-    var reader = ByteReader(bytes, offset: 6, failure: fail)
-    let major = try reader.uint8("version")
-    _ = try reader.uint8("version")
+    let head = try stream.bytes(8, "magic string")
+    guard Array(head[0..<6]) == Self.magic else { throw fail("missing the \\x93NUMPY magic string") }
+    let major = head[6]
     let headerLength: Int
     switch major {
-    case 1: headerLength = Int(try reader.uint16("header length"))
-    case 2, 3: headerLength = Int(try reader.uint32("header length"))
+    case 1:
+      let b = try stream.bytes(2, "header length")
+      headerLength = Int(b[0]) | Int(b[1]) << 8
+    case 2, 3:
+      let b = try stream.bytes(4, "header length")
+      headerLength = Int(b[0]) | Int(b[1]) << 8 | Int(b[2]) << 16 | Int(b[3]) << 24
     default: throw fail("format version \(major) is not supported (1 to 3 are)")
     }
-    let headerBytes = try reader.bytes(headerLength, "header")
+    // numpy itself refuses headers over 10,000 bytes by default; allow a generous margin.
+    guard headerLength <= 1 << 20 else {
+      throw fail("header of \(headerLength) bytes is too long (at most 1 MiB)")
+    }
+    let headerBytes = try stream.bytes(headerLength, "header")
     guard let header = String(validating: headerBytes, as: UTF8.self) else {
       throw fail("header is not text")
     }
@@ -134,7 +157,9 @@ extension NumpyArray {
     if fortranOrder && shape.filter({ $0 > 1 }).count > 1 {
       throw fail("array is in Fortran order; save it in C order (numpy.ascontiguousarray)")
     }
-    let elements = try Self.decode(descr, count: count, reader: &reader, fail: fail)
+    let elements = try Self.decode(
+      descr, count: count, stream: stream, limits: limits, what: "\(file): array of shape "
+        + "\(shape) and type \(descr)", fail: fail)
     self.init(shape: shape, elements: elements)
   }
 
@@ -142,17 +167,41 @@ extension NumpyArray {
     var count = 1
     for d in shape {
       let (product, overflow) = count.multipliedReportingOverflow(by: d)
-      guard d >= 0, !overflow, product <= Int(Int32.max) * 16 else {
-        throw fail("shape \(shape) is too large")
-      }
+      guard d >= 0, !overflow else { throw fail("shape \(shape) is too large") }
       count = product
     }
     return count
   }
 
-  /// Decodes `count` elements of numpy type `descr`.
+  /// The bytes of memory one element of `descr` takes once read (an estimate for strings).
+  static func storageStride(kind: Character, itemSize: Int) -> Int {
+    switch (kind, itemSize) {
+    case ("f", 4), ("i", 4): 4
+    case ("b", _): 1
+    case ("S", _), ("U", _):
+      // A String holds up to 15 UTF-8 bytes inline; longer ones take a heap buffer.
+      16 + (itemSize > 15 ? itemSize + 32 : 0)
+    default: 8
+    }
+  }
+
+  /// The approximate bytes the elements occupy in memory.
+  package var storageBytes: Int {
+    switch elements {
+    case .float32(let v): 4 * v.count
+    case .int32(let v): 4 * v.count
+    case .float64(let v): 8 * v.count
+    case .int64(let v): 8 * v.count
+    case .bool(let v): v.count
+    case .strings(let v): v.reduce(0) { $0 + 16 + ($1.utf8.count > 15 ? $1.utf8.count + 32 : 0) }
+    }
+  }
+
+  /// Decodes `count` elements of numpy type `descr` from `stream`, after checking that the
+  /// stream holds their bytes and that they fit in `limits`.
   static func decode(
-    _ descr: String, count: Int, reader: inout ByteReader, fail: (String) -> LightFMError
+    _ descr: String, count: Int, stream: some ByteStream, limits: LoadLimits,
+    what: @autoclosure () -> String, fail: (String) -> LightFMError
   ) throws -> Elements {
     var chars = Array(descr)
     guard chars.count >= 2 else { throw fail("unknown type '\(descr)'") }
@@ -160,73 +209,120 @@ extension NumpyArray {
     guard "<>|=".contains(order) else { throw fail("unknown byte order in type '\(descr)'") }
     let swap = order == ">"
     let kind = chars.removeFirst()
-    guard let size = Int(String(chars)), size > 0 else { throw fail("unknown type '\(descr)'") }
-    guard count <= reader.remaining / size else {
-      throw fail(
-        "truncated: \(count) elements of \(descr) need \(count * size) bytes, "
-          + "\(reader.remaining) left")
+    guard chars.allSatisfy(\.isASCII), let width = Int(String(chars)), width > 0 else {
+      throw fail("unknown type '\(descr)'")
     }
-    let data = try reader.bytes(count * size, "array data")
-    let start = 0
-    return try data.withUnsafeBytes { raw -> Elements in
-      func word(_ n: Int) -> UInt64 {
-        var value: UInt64 = 0
-        let base = start + n * size
-        for k in 0..<size {
-          let byte = UInt64(raw[base + (swap ? size - 1 - k : k)])
-          value |= byte << UInt64(8 * k)
-        }
-        return value
+    // `<U n` is n characters of 4 bytes (UTF-32); every other type's number is its byte size.
+    let (size, overflow) = width.multipliedReportingOverflow(by: kind == "U" ? 4 : 1)
+    guard !overflow else { throw fail("type '\(descr)' is too large") }
+    switch (kind, size) {
+    case ("f", 4), ("f", 8), ("i", 1), ("i", 2), ("i", 4), ("i", 8), ("u", 1), ("u", 2),
+      ("u", 4), ("u", 8), ("b", 1), ("S", _), ("U", _):
+      break
+    default:
+      throw fail("type '\(descr)' is not supported (float32/64, integers, bool and strings are)")
+    }
+    guard count <= stream.remaining / size else {
+      throw fail(
+        "truncated: \(count) elements of \(descr) need \(count.multipliedReportingOverflow(by: size).overflow ? "more than \(Int.max)" : "\(count * size)") bytes, "
+          + "\(stream.remaining) left")
+    }
+    try limits.require(
+      count: count, size: storageStride(kind: kind, itemSize: size), what())
+
+    /// Reads the elements' bytes straight into a new array of `T` (same size, native order
+    /// after an optional byte swap).
+    func direct<T: BitwiseCopyable>(_: T.Type) throws -> [T] {
+      precondition(MemoryLayout<T>.stride == size)
+      var values = try [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+        try stream.read(into: UnsafeMutableRawBufferPointer(buffer), "array data")
+        initialized = count
       }
-      switch (kind, size) {
-      case ("f", 4):
-        return .float32(
-          (0..<count).map { Float(bitPattern: UInt32(truncatingIfNeeded: word($0))) })
-      case ("f", 8):
-        return .float64((0..<count).map { Double(bitPattern: word($0)) })
-      case ("i", 4):
-        return .int32((0..<count).map { Int32(truncatingIfNeeded: word($0)) })
-      case ("i", 8):
-        return .int64((0..<count).map { Int64(bitPattern: word($0)) })
-      case ("i", 1), ("i", 2):
-        let shift = UInt64(64 - 8 * size)
-        return .int64((0..<count).map { Int64(bitPattern: word($0) << shift) >> Int64(shift) })
-      case ("u", 1), ("u", 2), ("u", 4):
-        return .int64((0..<count).map { Int64(word($0)) })
-      case ("u", 8):
-        let values = (0..<count).map { word($0) }
-        if let big = values.first(where: { $0 > UInt64(Int64.max) }) {
-          throw fail("uint64 value \(big) does not fit a signed 64-bit integer")
-        }
-        return .int64(values.map { Int64($0) })
-      case ("b", 1):
-        return .bool((0..<count).map { raw[start + $0] != 0 })
-      case ("S", _):
-        return .strings(
-          (0..<count).map { n in
-            let bytes = raw[(start + n * size)..<(start + (n + 1) * size)]
-            return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
-          })
-      case ("U", _):
-        guard size % 4 == 0 else { throw fail("unknown type '\(descr)'") }
-        return .strings(
-          (0..<count).map { n in
-            var scalars = String.UnicodeScalarView()
-            for c in 0..<(size / 4) {
-              let base = start + n * size + 4 * c
-              var v: UInt32 = 0
-              for k in 0..<4 {
-                v |= UInt32(raw[base + (swap ? 3 - k : k)]) << UInt32(8 * k)
-              }
-              if v == 0 { break }
-              scalars.append(Unicode.Scalar(v) ?? "\u{FFFD}")
+      if swap {
+        values.withUnsafeMutableBytes { raw in
+          for n in 0..<count {
+            var lo = n * size
+            var hi = lo + size - 1
+            while lo < hi {
+              raw.swapAt(lo, hi)
+              lo += 1
+              hi -= 1
             }
-            return String(scalars)
-          })
-      default:
-        throw fail(
-          "type '\(descr)' is not supported (float32/64, integers, bool and strings are)")
+          }
+        }
       }
+      return values
+    }
+
+    /// Reads the elements in pieces of about 64 KiB, converting each with `convert`.
+    func converted<T>(_ convert: (UnsafeRawBufferPointer, Int) throws -> T) throws -> [T] {
+      var values: [T] = []
+      values.reserveCapacity(count)
+      let perChunk = max(1, (1 << 16) / size)
+      var chunk = [UInt8](repeating: 0, count: min(perChunk, max(count, 1)) * size)
+      var done = 0
+      while done < count {
+        let k = min(perChunk, count - done)
+        try chunk.withUnsafeMutableBytes { raw in
+          try stream.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<(k * size)]),
+            "array data")
+        }
+        try chunk.withUnsafeBytes { raw in
+          for n in 0..<k { values.append(try convert(raw, n * size)) }
+        }
+        done += k
+      }
+      return values
+    }
+
+    func word(_ raw: UnsafeRawBufferPointer, _ base: Int) -> UInt64 {
+      var value: UInt64 = 0
+      for k in 0..<size {
+        let byte = UInt64(raw[base + (swap ? size - 1 - k : k)])
+        value |= byte << UInt64(8 * k)
+      }
+      return value
+    }
+
+    switch (kind, size) {
+    case ("f", 4): return .float32(try direct(Float.self))
+    case ("f", 8): return .float64(try direct(Double.self))
+    case ("i", 4): return .int32(try direct(Int32.self))
+    case ("i", 8): return .int64(try direct(Int64.self))
+    case ("i", _):
+      let shift = UInt64(64 - 8 * size)
+      return .int64(try converted { Int64(bitPattern: word($0, $1) << shift) >> Int64(shift) })
+    case ("u", 8):
+      return .int64(
+        try converted { raw, base in
+          let v = word(raw, base)
+          guard v <= UInt64(Int64.max) else {
+            throw fail("uint64 value \(v) does not fit a signed 64-bit integer")
+          }
+          return Int64(v)
+        })
+    case ("u", _): return .int64(try converted { Int64(word($0, $1)) })
+    case ("b", _): return .bool(try converted { raw, base in raw[base] != 0 })
+    case ("S", _):
+      return .strings(
+        try converted { raw, base in
+          let bytes = UnsafeRawBufferPointer(rebasing: raw[base..<(base + size)])
+          return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+        })
+    default:  // "U": UTF-32 code units, zero-padded.
+      return .strings(
+        try converted { raw, base in
+          var scalars = String.UnicodeScalarView()
+          for c in 0..<(size / 4) {
+            var v: UInt32 = 0
+            for k in 0..<4 {
+              v |= UInt32(raw[base + 4 * c + (swap ? 3 - k : k)]) << UInt32(8 * k)
+            }
+            if v == 0 { break }
+            scalars.append(Unicode.Scalar(v) ?? "\u{FFFD}")
+          }
+          return String(scalars)
+        })
     }
   }
 
