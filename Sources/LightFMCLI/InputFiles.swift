@@ -2,11 +2,23 @@ import Foundation
 import LightFMKit
 
 /// Whether a file is a zip archive (a scipy `.npz`), judged by its first bytes, not its name.
-func isZipArchive(_ path: String) -> Bool {
-  guard let handle = FileHandle(forReadingAtPath: path) else { return false }
-  defer { try? handle.close() }
-  let head = handle.readData(ofLength: 4)
-  return [UInt8](head) == [0x50, 0x4B, 0x03, 0x04]
+///
+/// - Throws: `LightFMError` (`.io`) naming the path when it is missing, a directory or
+///   unreadable (every read is an error-checked POSIX call).
+func isZipArchive(_ path: String) throws -> Bool {
+  let file = try InputFile(path: path)
+  guard file.size != nil else { return false }  // a pipe: read as text
+  var head = [UInt8](repeating: 0, count: 4)
+  let n = try head.withUnsafeMutableBytes { try file.read(into: $0, at: 0) }
+  return n == 4 && head == [0x50, 0x4B, 0x03, 0x04]
+}
+
+/// Says on standard error that the first line of `path` was skipped as a header.
+func noteSkippedHeader(_ header: [String]?, line: Int?, path: String) {
+  guard let header, let line else { return }
+  Console.note(
+    "note: \(path):\(line): skipped the first line as a header: "
+      + header.joined(separator: " | ") + " (pass a file without it if it was data)")
 }
 
 // MARK: - Interactions
@@ -23,7 +35,7 @@ struct InteractionInput {
 
   init(path: String) throws {
     self.path = path
-    if isZipArchive(path) {
+    if try isZipArchive(path) {
       let matrix = try NPZ.readSparseMatrix(from: URL(fileURLWithPath: path))
       isMatrix = true
       hasValues = true
@@ -34,6 +46,7 @@ struct InteractionInput {
       }
     } else {
       let file = try DelimitedText.readInteractions(from: URL(fileURLWithPath: path))
+      noteSkippedHeader(file.header, line: file.headerLine, path: path)
       isMatrix = false
       hasValues = file.columnCount >= 3
       records = file.records
@@ -125,10 +138,12 @@ enum FeatureInput {
   case matrix(COOMatrix, path: String)
 
   init(path: String) throws {
-    if isZipArchive(path) {
+    if try isZipArchive(path) {
       self = .matrix(try NPZ.readSparseMatrix(from: URL(fileURLWithPath: path)), path: path)
     } else {
-      self = .text(try DelimitedText.readFeatures(from: URL(fileURLWithPath: path)))
+      let file = try DelimitedText.readFeatures(from: URL(fileURLWithPath: path))
+      noteSkippedHeader(file.header, line: file.headerLine, path: path)
+      self = .text(file)
     }
   }
 

@@ -47,7 +47,12 @@ public struct InteractionFile: Sendable {
   public var path: String
   public var delimiter: Delimiter
   /// Whether the first line was a header (and skipped).
-  public var hasHeader: Bool
+  public var hasHeader: Bool { header != nil }
+  /// The fields of the first line when it was taken for a header and skipped (callers should
+  /// say so: a mistaken header is a lost line).
+  public var header: [String]?
+  /// The 1-based line number of the skipped header.
+  public var headerLine: Int?
   /// Fields per line: 2 to 4.
   public var columnCount: Int
   /// Whether the bytes were not UTF-8 and were read as Latin-1.
@@ -70,7 +75,12 @@ public struct FeatureRecord: Equatable, Sendable {
 public struct FeatureFile: Sendable {
   public var path: String
   public var delimiter: Delimiter
-  public var hasHeader: Bool
+  /// Whether the first line was a header (and skipped).
+  public var hasHeader: Bool { header != nil }
+  /// The fields of the first line when it was taken for a header and skipped.
+  public var header: [String]?
+  /// The 1-based line number of the skipped header.
+  public var headerLine: Int?
   public var isLatin1: Bool
   public var records: [FeatureRecord]
 }
@@ -89,9 +99,13 @@ public enum DelimitedText {
 
   /// Reads `user<sep>item[<sep>rating or weight][<sep>timestamp]` lines.
   ///
-  /// Header detection (when `header` is `nil`): the first line is a header when its third field
-  /// is not a number, or when its first two fields are named like a user and an item column
-  /// (`user`, `user_id`, `userId`, … and `item`, `item_id`, `movieId`, …).
+  /// Header detection (when `header` is `nil`): the first line is a header only when every one
+  /// of its numeric columns is not a number — the rating or weight and timestamp columns, and
+  /// any column that holds numbers on all the following lines checked (up to 100) — and its
+  /// user and item do not appear again as a user and an item (a header names columns; it is
+  /// not data). A two-column file has a header only when its first line is named like a user and
+  /// an item column (`user`, `user_id`, `userId`, … and `item`, `item_id`, `movieId`, …). A
+  /// skipped header is returned in `InteractionFile.header`; the reader never prints.
   ///
   /// - Parameters:
   ///   - delimiter: the separator, or `nil` to detect it.
@@ -115,7 +129,7 @@ public enum DelimitedText {
     var records: [InteractionRecord] = []
     records.reserveCapacity(text.lines.count)
     var columnCount = 0
-    var hasHeader = false
+    var skippedHeader: [String]?
     var fields: [String] = []
     for (index, line) in text.lines.enumerated() {
       text.fields(of: line, delimiter: delimiter, into: &fields)
@@ -127,8 +141,13 @@ public enum DelimitedText {
               + "\(delimiter.name), found \(fields.count)")
         }
         columnCount = fields.count
-        hasHeader = header ?? looksLikeInteractionHeader(fields)
-        if hasHeader { continue }
+        let following = text.lines.dropFirst().prefix(100).map {
+          text.fields(of: $0, delimiter: delimiter)
+        }
+        if header ?? looksLikeInteractionHeader(fields, following: following) {
+          skippedHeader = fields
+          continue
+        }
       }
       guard fields.count == columnCount else {
         throw LightFMError.parse(
@@ -162,7 +181,8 @@ public enum DelimitedText {
         "no interactions: the file has only a header")
     }
     return InteractionFile(
-      path: file, delimiter: delimiter, hasHeader: hasHeader, columnCount: columnCount,
+      path: file, delimiter: delimiter, header: skippedHeader,
+      headerLine: skippedHeader == nil ? nil : text.lines[0].number, columnCount: columnCount,
       isLatin1: text.isLatin1, records: records)
   }
 
@@ -179,8 +199,20 @@ public enum DelimitedText {
     String(s.lowercased().unicodeScalars.filter { $0 != "_" && $0 != "-" && $0 != " " })
   }
 
-  static func looksLikeInteractionHeader(_ fields: [String]) -> Bool {
-    if fields.count >= 3, Float(fields[2]) == nil { return true }
+  /// Whether a first line `fields` is a header, judged with the lines that follow it (see
+  /// `readInteractions`).
+  static func looksLikeInteractionHeader(_ fields: [String], following: [[String]]) -> Bool {
+    func isNumber(_ s: String) -> Bool { Float(s) != nil }
+    let rows = following.filter { $0.count == fields.count }
+    var numeric = Set(2..<max(fields.count, 2))
+    for column in 0..<min(fields.count, 2)
+    where !rows.isEmpty && rows.allSatisfy({ isNumber($0[column]) }) {
+      numeric.insert(column)
+    }
+    guard numeric.allSatisfy({ !isNumber(fields[$0]) }) else { return false }
+    // A header's user and item are column names, not ids used again below.
+    if rows.contains(where: { $0[0] == fields[0] || $0[1] == fields[1] }) { return false }
+    if fields.count >= 3 { return true }
     return userColumnNames.contains(normalizedColumnName(fields[0]))
       && itemColumnNames.contains(normalizedColumnName(fields[1]))
   }
@@ -209,15 +241,17 @@ public enum DelimitedText {
     let text = try TextFile(bytes: bytes, file: file, expecting: "id<sep>feature lines")
     let delimiter = delimiter ?? text.detectDelimiter()
     var records: [FeatureRecord] = []
-    var hasHeader = false
+    var skippedHeader: [String]?
     for (index, line) in text.lines.enumerated() {
       let fields = text.fields(of: line, delimiter: delimiter)
       if index == 0 {
         let first = normalizedColumnName(fields[0])
-        hasHeader =
-          header
+        if header
           ?? (first == "id" || userColumnNames.contains(first) || itemColumnNames.contains(first))
-        if hasHeader { continue }
+        {
+          skippedHeader = fields
+          continue
+        }
       }
       guard !fields[0].isEmpty else {
         throw LightFMError.parse(file: file, line: line.number, "the id is empty")
@@ -246,7 +280,8 @@ public enum DelimitedText {
         "no feature lines: the file has only a header")
     }
     return FeatureFile(
-      path: file, delimiter: delimiter, hasHeader: hasHeader, isLatin1: text.isLatin1,
+      path: file, delimiter: delimiter, header: skippedHeader,
+      headerLine: skippedHeader == nil ? nil : text.lines[0].number, isLatin1: text.isLatin1,
       records: records)
   }
 
