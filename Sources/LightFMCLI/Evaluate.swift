@@ -39,6 +39,8 @@ struct Evaluate: ParsableCommand {
 
   @OptionGroup var threads: ThreadOptions
 
+  @OptionGroup var memory: MemoryOptions
+
   func validate() throws {
     if k < 1 { throw ValidationError("--k must be at least 1") }
     try popularity.checkSource(hasTraining: train != nil, trainingOption: "--train")

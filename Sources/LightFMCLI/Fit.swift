@@ -105,6 +105,8 @@ struct Fit: ParsableCommand {
 
   @OptionGroup var threads: ThreadOptions
 
+  @OptionGroup var memory: MemoryOptions
+
   @Option(
     name: .customLong("validate"),
     help: ArgumentHelp(
@@ -218,6 +220,8 @@ struct Fit: ParsableCommand {
     Console.note(
       "fit: \(shape.rows) users, \(shape.columns) items, \(data.interactions.nnz) positives "
         + "(\(features.0) user and \(features.1) item features)")
+    try LoadLimits.default.requireModel(
+      rows: features.0 + features.1, components: components, "--components \(components)")
     let estimator = LightFM(
       noComponents: components, k: kosK, n: kosN, learningSchedule: schedule, loss: loss,
       learningRate: learningRate, rho: rho, epsilon: epsilon, itemAlpha: itemAlpha,

@@ -37,6 +37,10 @@ struct InteractionInput {
     self.path = path
     if try isZipArchive(path) {
       let matrix = try NPZ.readSparseMatrix(from: URL(fileURLWithPath: path))
+      // One record (two id strings, a value, a line) per stored entry.
+      try LoadLimits.default.require(
+        count: matrix.nnz, size: MemoryLayout<InteractionRecord>.stride,
+        "\(path): \(matrix.nnz) interactions")
       isMatrix = true
       hasValues = true
       records = (0..<matrix.nnz).map { n in
@@ -139,7 +143,15 @@ enum FeatureInput {
 
   init(path: String) throws {
     if try isZipArchive(path) {
-      self = .matrix(try NPZ.readSparseMatrix(from: URL(fileURLWithPath: path)), path: path)
+      let matrix = try NPZ.readSparseMatrix(from: URL(fileURLWithPath: path))
+      // Each row becomes an id and each column a feature name (a string and its entries in the
+      // dataset's mappings): refuse a shape whose names alone exceed the budget.
+      let (rows, columns) = (matrix.shape.rows, matrix.shape.columns)
+      try LoadLimits.default.require(
+        count: rows + columns, size: 128,
+        "\(path): a \(rows) x \(columns) feature matrix with \(matrix.nnz) stored entries "
+          + "(\(rows) ids and \(columns) feature names)")
+      self = .matrix(matrix, path: path)
     } else {
       let file = try DelimitedText.readFeatures(from: URL(fileURLWithPath: path))
       noteSkippedHeader(file.header, line: file.headerLine, path: path)

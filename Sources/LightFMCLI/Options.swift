@@ -68,6 +68,26 @@ struct ThreadOptions: ParsableArguments {
   var count: Int { threads ?? ProcessInfo.processInfo.activeProcessorCount }
 }
 
+/// `--max-memory SIZE`: the memory budget of the readers (`LoadLimits`).
+struct MemoryOptions: ParsableArguments {
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "The most memory one input file (or the model) may need, e.g. 4G or 512M; larger inputs "
+        + "are refused with an error (default: half the physical memory).",
+      valueName: "size"))
+  var maxMemory: String?
+
+  /// Parses the size and makes it the process's budget (`LoadLimits.default`).
+  func validate() throws {
+    guard let maxMemory else { return }
+    guard let bytes = LoadLimits.parseSize(maxMemory) else {
+      throw ValidationError("--max-memory must be a size such as 4G, 512M or 1000000, got \(maxMemory)")
+    }
+    LoadLimits.default = LoadLimits(maxBytes: bytes)
+  }
+}
+
 /// `--min-rating R`: how the third column of an interactions file is read.
 struct RatingOptions: ParsableArguments {
   @Option(

@@ -37,6 +37,8 @@ struct RankNewItems: ParsableCommand {
 
   @OptionGroup var threads: ThreadOptions
 
+  @OptionGroup var memory: MemoryOptions
+
   func run() throws {
     let loaded = try model.load()
     let dataset = loaded.dataset

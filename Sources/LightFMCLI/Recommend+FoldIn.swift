@@ -35,6 +35,8 @@ extension Recommend {
 
     @OptionGroup var threads: ThreadOptions
 
+    @OptionGroup var memory: MemoryOptions
+
     func run() throws {
       var loaded = try model.load()
       let arrivals = try foldIn(into: &loaded)

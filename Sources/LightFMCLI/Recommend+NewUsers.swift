@@ -29,6 +29,8 @@ extension Recommend {
 
     @OptionGroup var threads: ThreadOptions
 
+    @OptionGroup var memory: MemoryOptions
+
     func run() throws {
       let loaded = try model.load()
       let (ids, rows) = try coldStartRows(

@@ -49,6 +49,8 @@ extension Recommend {
     @Flag(name: .long, help: ArgumentHelp(Recommend.KnownUsers.streamHelp))
     var stream = false
 
+    @OptionGroup var memory: MemoryOptions
+
     func validate() throws {
       try popularity.checkSource(
         hasTraining: selection.exclude != nil, trainingOption: "--exclude")

@@ -24,6 +24,8 @@ struct Similar: ParsableCommand {
 
   @OptionGroup var output: ListOptions
 
+  @OptionGroup var memory: MemoryOptions
+
   func validate() throws {
     if top < 1 { throw ValidationError("--top must be at least 1") }
     if (item == nil) == (user == nil) {

@@ -66,6 +66,16 @@ public struct LoadLimits: Sendable, Equatable {
     }
   }
 
+  /// Throws unless a model with `rows` feature rows (user and item features together) of
+  /// `components` dimensions fits in the budget: its embeddings and biases and the optimiser's
+  /// accumulators take up to four `Float`s per parameter. `what` names the setting.
+  public func requireModel(rows: Int, components: Int, _ what: @autoclosure () -> String) throws {
+    let (perRow, overflow) = (max(components, 0) + 1).multipliedReportingOverflow(by: 16)
+    try require(
+      count: overflow ? Int.max : rows, size: overflow ? 2 : perRow,
+      "\(what()): a model of \(rows) feature rows and \(components) components")
+  }
+
   /// `bytes` for messages: `1.5 GB`, `200 MB`, `512 kB` (decimal units).
   public static func describe(_ bytes: Int) -> String {
     let units: [(Double, String)] = [(1e12, "TB"), (1e9, "GB"), (1e6, "MB"), (1e3, "kB")]

@@ -92,6 +92,13 @@ public enum NPZ {
       guard let entry = archive.entry(name + ".npy") else { return nil }
       return try read(entry)
     }
+
+    /// The header of member `name.npy` (its shape and type), without reading its data.
+    func header(_ name: String) throws -> NumpyArray.Header? {
+      guard let entry = archive.entry(name + ".npy") else { return nil }
+      return try NumpyArray.readHeader(
+        try archive.open(entry), file: "\(archive.file) (member \(entry.name))")
+    }
   }
 
   private static func readSparseMatrix(
@@ -127,20 +134,41 @@ public enum NPZ {
       throw fail("'shape' is \(shape), expected two dimensions in 0...\(Int32.max)")
     }
     let (rows, columns) = (shape[0], shape[1])
+    // Before reading any array's data, check their headers against each other and the whole
+    // against the budget: the entries, and the pointers of the longer dimension when the
+    // matrix is turned into CSR.
+    let names =
+      format == "coo"
+      ? (archive.entry("coords.npy") != nil ? ["coords"] : ["row", "col"])
+      : ["indices", "indptr"]
+    var counts: [String: Int] = [:]
+    for name in ["data"] + names {
+      guard let header = try reader.header(name) else { _ = try array(name); continue }
+      counts[name] = header.count
+    }
+    let nnz = counts["data"] ?? 0
+    let expected: [String: Int] =
+      format == "coo"
+      ? ["coords": 2 * nnz, "row": nnz, "col": nnz]
+      : ["indices": nnz, "indptr": (format == "csr" ? rows : columns) + 1]
+    for name in names where counts[name] != expected[name] {
+      throw fail(
+        "'\(name)' has \(counts[name] ?? 0) elements, expected \(expected[name] ?? 0) for a "
+          + "\(rows) x \(columns) \(format) matrix with \(nnz) stored values")
+    }
+    let (rowBytes, o1) = (max(rows, columns) + 1).multipliedReportingOverflow(by: 8)
+    let (entryBytes, o2) = nnz.multipliedReportingOverflow(by: 4 * 8)
+    let (total, o3) = entryBytes.addingReportingOverflow(rowBytes)
+    try limits.require(
+      count: o1 || o2 || o3 ? Int.max : total, size: 1,
+      "\(file): a \(rows) x \(columns) sparse matrix with \(nnz) stored entries")
+
     let values: [Float]
     do {
       values = try array("data").floatValues("'data'")
     } catch let error as LightFMError {
       throw fail(error.message)
     }
-    // Before reading the indices, check what the matrix will need: its entries, and the
-    // pointers of the longer dimension when it is turned into CSR.
-    let nnz = values.count
-    let (rowBytes, o1) = (max(rows, columns) + 1).multipliedReportingOverflow(by: 8)
-    let (total, o2) = (nnz * 12).addingReportingOverflow(rowBytes)
-    try limits.require(
-      count: o1 || o2 ? Int.max : total, size: 1,
-      "\(file): a \(rows) x \(columns) sparse matrix with \(nnz) stored entries")
 
     switch format {
     case "coo":

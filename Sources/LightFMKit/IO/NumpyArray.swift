@@ -123,16 +123,36 @@ extension NumpyArray {
     { message in LightFMError(.parse, "\(file): not a readable .npy array: \(message)") }
   }
 
+  /// What a `.npy` header declares.
+  package struct Header {
+    package let descr: String
+    package let shape: [Int]
+    /// The number of elements (the product of `shape`).
+    package let count: Int
+  }
+
   /// Parses a `.npy` from `stream`, reading the header in small pieces and the data straight
   /// into the array's storage (converted in 64 KiB pieces when the stored type differs).
   package init(stream: some ByteStream, file: String, limits: LoadLimits) throws {
+    let header = try Self.readHeader(stream, file: file)
+    let elements = try Self.decode(
+      header.descr, count: header.count, stream: stream, limits: limits,
+      what: "\(file): array of shape \(header.shape) and type \(header.descr)",
+      fail: Self.failure(file))
+    self.init(shape: header.shape, elements: elements)
+  }
+
+  /// Reads the magic string and header of a `.npy` from `stream`, leaving it at the data.
+  package static func readHeader(_ stream: some ByteStream, file: String) throws -> Header {
     let fail = Self.failure(file)
     guard stream.remaining >= 10 else {
       throw fail(
         stream.remaining == 0 ? "the file is empty" : "missing the \\x93NUMPY magic string")
     }
     let head = try stream.bytes(8, "magic string")
-    guard Array(head[0..<6]) == Self.magic else { throw fail("missing the \\x93NUMPY magic string") }
+    guard Array(head[0..<6]) == Self.magic else {
+      throw fail("missing the \\x93NUMPY magic string")
+    }
     let major = head[6]
     let headerLength: Int
     switch major {
@@ -157,10 +177,7 @@ extension NumpyArray {
     if fortranOrder && shape.filter({ $0 > 1 }).count > 1 {
       throw fail("array is in Fortran order; save it in C order (numpy.ascontiguousarray)")
     }
-    let elements = try Self.decode(
-      descr, count: count, stream: stream, limits: limits, what: "\(file): array of shape "
-        + "\(shape) and type \(descr)", fail: fail)
-    self.init(shape: shape, elements: elements)
+    return Header(descr: descr, shape: shape, count: count)
   }
 
   static func elementCount(_ shape: [Int], fail: (String) -> LightFMError) throws -> Int {

@@ -224,7 +224,7 @@ package struct ZipArchive {
   /// and tests; arrays stream through `open`).
   package func data(of name: String, limits: LoadLimits = .default) throws -> [UInt8]? {
     guard let entry = entry(name) else { return nil }
-    var stream = try open(entry)
+    let stream = try open(entry)
     try limits.require(count: entry.size, size: 1, "\(file): member '\(name)'")
     let content = try [UInt8](unsafeUninitializedCapacity: entry.size) { buffer, initialized in
       try stream.read(into: UnsafeMutableRawBufferPointer(buffer), "member data")
