@@ -82,7 +82,8 @@ struct MemoryOptions: ParsableArguments {
   func validate() throws {
     guard let maxMemory else { return }
     guard let bytes = LoadLimits.parseSize(maxMemory) else {
-      throw ValidationError("--max-memory must be a size such as 4G, 512M or 1000000, got \(maxMemory)")
+      throw ValidationError(
+        "--max-memory must be a size such as 4G, 512M or 1000000, got \(maxMemory)")
     }
     LoadLimits.default = LoadLimits(maxBytes: bytes)
   }

@@ -240,9 +240,11 @@ extension NumpyArray {
       throw fail("type '\(descr)' is not supported (float32/64, integers, bool and strings are)")
     }
     guard count <= stream.remaining / size else {
+      let (needed, overflow) = count.multipliedReportingOverflow(by: size)
       throw fail(
-        "truncated: \(count) elements of \(descr) need \(count.multipliedReportingOverflow(by: size).overflow ? "more than \(Int.max)" : "\(count * size)") bytes, "
-          + "\(stream.remaining) left")
+        "truncated: \(count) elements of \(descr) need "
+          + (overflow ? "more than \(Int.max)" : "\(needed)")
+          + " bytes, only \(stream.remaining) left")
     }
     try limits.require(
       count: count, size: storageStride(kind: kind, itemSize: size), what())

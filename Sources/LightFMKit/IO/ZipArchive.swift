@@ -23,7 +23,8 @@ package enum ArchiveSource {
     switch self {
     case .memory(let bytes):
       bytes.withUnsafeBytes { raw in
-        buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + buffer.count)]))
+        buffer.copyMemory(
+          from: UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + buffer.count)]))
       }
     case .file(let file, _):
       try file.readExactly(into: buffer, at: offset)
@@ -123,7 +124,8 @@ package struct ZipArchive {
         let size = try record.uint64("zip64 directory size")
         let offset = try record.uint64("zip64 directory offset")
         guard count <= UInt64(total), size <= UInt64(total), offset <= UInt64(total) else {
-          throw fail("zip64 directory (\(count) entries, \(size) bytes at \(offset)) is out of range")
+          throw fail(
+            "zip64 directory (\(count) entries, \(size) bytes at \(offset)) is out of range")
         }
         entryCount = Int(count)
         directorySize = Int(size)
@@ -395,7 +397,8 @@ package final class ZipMemberStream: ByteStream {
     guard inputLeft > 0 else { throw truncated() }
     let n = min(inputLeft, inputBuffer.count)
     try inputBuffer.withUnsafeMutableBytes { raw in
-      try source.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[(raw.count - n)...]), at: inputOffset)
+      try source.read(
+        into: UnsafeMutableRawBufferPointer(rebasing: raw[(raw.count - n)...]), at: inputOffset)
     }
     inputOffset += n
     inputLeft -= n
