@@ -6,7 +6,8 @@ import Foundation
   import Darwin
 #endif
 
-/// Writes a file so that it appears whole or not at all.
+/// Writes a file so that it appears whole or not at all (package-internal: the library's own
+/// writers and the `lightfm` tool use it).
 ///
 /// Bytes go to a hidden temporary file in the destination's directory; `commit()` flushes it to
 /// disk and renames it over the destination (an atomic step on POSIX file systems). If anything
@@ -18,9 +19,9 @@ import Foundation
 /// status 128 + the signal. Nothing can run after SIGKILL or a power cut, so temporary files are
 /// named `.NAME.lightfm-tmp-PID-RANDOM` (NAME the destination's name, PID the writing process):
 /// a new writer for NAME removes those whose process no longer exists.
-public final class AtomicFileWriter {
+package final class AtomicFileWriter {
   /// Where the file will appear.
-  public let destination: URL
+  package let destination: URL
   private let temporaryPath: String
   private var descriptor: Int32
   private var buffer: [UInt8] = []
@@ -29,7 +30,7 @@ public final class AtomicFileWriter {
   /// Creates the temporary file next to `destination`.
   ///
   /// - Throws: `LightFMError` (`.io`) when the directory is missing or not writable.
-  public init(destination: URL) throws {
+  package init(destination: URL) throws {
     self.destination = destination
     let directory = destination.deletingLastPathComponent().path
     let prefix = ".\(destination.lastPathComponent)\(Self.temporaryMarker)"
@@ -76,18 +77,18 @@ public final class AtomicFileWriter {
   }
 
   /// Appends bytes (buffered).
-  public func write(_ bytes: some Sequence<UInt8>) throws {
+  package func write(_ bytes: some Sequence<UInt8>) throws {
     buffer.append(contentsOf: bytes)
     if buffer.count >= 1 << 16 { try flush() }
   }
 
   /// Appends the UTF-8 bytes of `text`.
-  public func write(_ text: String) throws {
+  package func write(_ text: String) throws {
     try write(text.utf8)
   }
 
   /// Writes the buffered bytes to the temporary file.
-  public func flush() throws {
+  package func flush() throws {
     var offset = 0
     while offset < buffer.count {
       let n = buffer.withUnsafeBytes { raw in
@@ -104,7 +105,7 @@ public final class AtomicFileWriter {
   }
 
   /// Flushes, syncs and renames the temporary file over the destination.
-  public func commit() throws {
+  package func commit() throws {
     precondition(!committed, "commit() called twice")
     try flush()
     if fsync(descriptor) != 0 {
@@ -125,7 +126,7 @@ public final class AtomicFileWriter {
   }
 
   /// Removes the temporary file; the destination is left as it was.
-  public func abort() {
+  package func abort() {
     if descriptor >= 0 {
       close(descriptor)
       descriptor = -1
@@ -138,7 +139,7 @@ public final class AtomicFileWriter {
   }
 
   /// Writes `bytes` to `url` atomically.
-  public static func write(_ bytes: [UInt8], to url: URL) throws {
+  package static func write(_ bytes: [UInt8], to url: URL) throws {
     let writer = try AtomicFileWriter(destination: url)
     try writer.write(bytes)
     try writer.commit()

@@ -1,14 +1,14 @@
 import Foundation
 
 /// The separator between the fields of a delimited text file.
-public enum Delimiter: String, CaseIterable, Sendable {
+package enum Delimiter: String, CaseIterable, Sendable {
   case doubleColon = "::"
   case tab = "\t"
   case pipe = "|"
   case comma = ","
 
   /// A readable name for messages.
-  public var name: String {
+  package var name: String {
     switch self {
     case .doubleColon: "'::'"
     case .tab: "tab"
@@ -21,17 +21,17 @@ public enum Delimiter: String, CaseIterable, Sendable {
 }
 
 /// One line of an interactions file: `user<sep>item[<sep>rating or weight][<sep>timestamp]`.
-public struct InteractionRecord: Equatable, Sendable {
-  public var user: String
-  public var item: String
+package struct InteractionRecord: Equatable, Sendable {
+  package var user: String
+  package var item: String
   /// The third column (a rating or a weight) when the file has one.
-  public var value: Float?
+  package var value: Float?
   /// The fourth column, as written, when the file has one (kept, not interpreted).
-  public var timestamp: String?
+  package var timestamp: String?
   /// The 1-based line of the file this record came from.
-  public var line: Int
+  package var line: Int
 
-  public init(user: String, item: String, value: Float? = nil, timestamp: String? = nil, line: Int)
+  package init(user: String, item: String, value: Float? = nil, timestamp: String? = nil, line: Int)
   {
     self.user = user
     self.item = item
@@ -42,50 +42,51 @@ public struct InteractionRecord: Equatable, Sendable {
 }
 
 /// A parsed interactions file.
-public struct InteractionFile: Sendable {
+package struct InteractionFile: Sendable {
   /// The path, for messages.
-  public var path: String
-  public var delimiter: Delimiter
+  package var path: String
+  package var delimiter: Delimiter
   /// Whether the first line was a header (and skipped).
-  public var hasHeader: Bool { header != nil }
+  package var hasHeader: Bool { header != nil }
   /// The fields of the first line when it was taken for a header and skipped (callers should
   /// say so: a mistaken header is a lost line).
-  public var header: [String]?
+  package var header: [String]?
   /// The 1-based line number of the skipped header.
-  public var headerLine: Int?
+  package var headerLine: Int?
   /// Fields per line: 2 to 4.
-  public var columnCount: Int
+  package var columnCount: Int
   /// Whether the bytes were not UTF-8 and were read as Latin-1.
-  public var isLatin1: Bool
-  public var records: [InteractionRecord]
+  package var isLatin1: Bool
+  package var records: [InteractionRecord]
 }
 
 /// One line of a feature file: `id<sep>feature[:weight]<sep>feature[:weight]...`.
-public struct FeatureRecord: Equatable, Sendable {
-  public struct Feature: Equatable, Sendable {
-    public var name: String
-    public var weight: Float
+package struct FeatureRecord: Equatable, Sendable {
+  package struct Feature: Equatable, Sendable {
+    package var name: String
+    package var weight: Float
   }
-  public var id: String
-  public var features: [Feature]
-  public var line: Int
+  package var id: String
+  package var features: [Feature]
+  package var line: Int
 }
 
 /// A parsed feature file.
-public struct FeatureFile: Sendable {
-  public var path: String
-  public var delimiter: Delimiter
+package struct FeatureFile: Sendable {
+  package var path: String
+  package var delimiter: Delimiter
   /// Whether the first line was a header (and skipped).
-  public var hasHeader: Bool { header != nil }
+  package var hasHeader: Bool { header != nil }
   /// The fields of the first line when it was taken for a header and skipped.
-  public var header: [String]?
+  package var header: [String]?
   /// The 1-based line number of the skipped header.
-  public var headerLine: Int?
-  public var isLatin1: Bool
-  public var records: [FeatureRecord]
+  package var headerLine: Int?
+  package var isLatin1: Bool
+  package var records: [FeatureRecord]
 }
 
-/// Readers for the delimited text files the `lightfm` tool takes.
+/// Readers for the delimited text files the `lightfm` tool takes (package-internal: the tool's
+/// file formats, not the library's API).
 ///
 /// - The delimiter is tab, comma, `|` or `::`, detected from the first lines unless given: the
 ///   candidate found on the most lines wins, ties going to `::`, tab, `|`, then comma.
@@ -94,7 +95,7 @@ public struct FeatureFile: Sendable {
 /// - Empty lines and lines starting with `#` are skipped. A field may be wrapped in double quotes
 ///   (with `""` inside for a quote) to hold the delimiter. Spaces around fields are trimmed.
 /// - Every error names the file and the 1-based line.
-public enum DelimitedText {
+package enum DelimitedText {
   // MARK: - Interactions
 
   /// Reads `user<sep>item[<sep>rating or weight][<sep>timestamp]` lines.
@@ -113,7 +114,7 @@ public enum DelimitedText {
   /// - Throws: `LightFMError` with file and line for an empty or binary file, a line with a
   ///   different number of fields than the first, an empty id, or a value that is not a finite
   ///   number.
-  public static func readInteractions(
+  package static func readInteractions(
     from url: URL, delimiter: Delimiter? = nil, header: Bool? = nil
   ) throws -> InteractionFile {
     try parseInteractions(
@@ -121,7 +122,7 @@ public enum DelimitedText {
   }
 
   /// Parses the bytes of an interactions file; `file` names it in errors.
-  public static func parseInteractions(
+  package static func parseInteractions(
     _ bytes: [UInt8], file: String, delimiter: Delimiter? = nil, header: Bool? = nil
   ) throws -> InteractionFile {
     let text = try TextFile(bytes: bytes, file: file, expecting: "user<sep>item lines")
@@ -227,7 +228,7 @@ public enum DelimitedText {
   /// is named like an id column (`id`, `user`, `item_id`, `movieId`, …).
   /// - Throws: `LightFMError` with file and line for an empty or binary file, an empty id, or a
   ///   weight that is not finite.
-  public static func readFeatures(
+  package static func readFeatures(
     from url: URL, delimiter: Delimiter? = nil, header: Bool? = nil
   ) throws -> FeatureFile {
     try parseFeatures(
@@ -235,7 +236,7 @@ public enum DelimitedText {
   }
 
   /// Parses the bytes of a feature file; `file` names it in errors.
-  public static func parseFeatures(
+  package static func parseFeatures(
     _ bytes: [UInt8], file: String, delimiter: Delimiter? = nil, header: Bool? = nil
   ) throws -> FeatureFile {
     let text = try TextFile(bytes: bytes, file: file, expecting: "id<sep>feature lines")
@@ -291,14 +292,14 @@ public enum DelimitedText {
   /// such as name lists (`id|name|...`, MovieLens `u.item`).
   ///
   /// - Throws: `LightFMError` with file and line for an empty or binary file.
-  public static func readRows(
+  package static func readRows(
     from url: URL, delimiter: Delimiter? = nil
   ) throws -> [(fields: [String], line: Int)] {
     try parseRows(try readFileBytes(url), file: url.path, delimiter: delimiter)
   }
 
   /// Parses the bytes of a delimited file into fields per line; `file` names it in errors.
-  public static func parseRows(
+  package static func parseRows(
     _ bytes: [UInt8], file: String, delimiter: Delimiter? = nil
   ) throws -> [(fields: [String], line: Int)] {
     let text = try TextFile(bytes: bytes, file: file, expecting: "delimited lines")
@@ -309,12 +310,12 @@ public enum DelimitedText {
   /// Reads one id per line (the first field when a line has several); `#` lines are skipped.
   ///
   /// - Throws: `LightFMError` with file and line for an empty or binary file.
-  public static func readIDs(from url: URL) throws -> [(id: String, line: Int)] {
+  package static func readIDs(from url: URL) throws -> [(id: String, line: Int)] {
     try parseIDs(try readFileBytes(url), file: url.path)
   }
 
   /// Parses the bytes of an id list; `file` names it in errors.
-  public static func parseIDs(_ bytes: [UInt8], file: String) throws -> [(id: String, line: Int)] {
+  package static func parseIDs(_ bytes: [UInt8], file: String) throws -> [(id: String, line: Int)] {
     try parseRows(bytes, file: file).map { ($0.fields[0], $0.line) }
   }
 }
