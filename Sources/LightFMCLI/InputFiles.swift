@@ -36,11 +36,14 @@ struct InteractionInput {
   init(path: String) throws {
     self.path = path
     if try isZipArchive(path) {
-      let matrix = try NPZ.readSparseMatrix(from: URL(fileURLWithPath: path))
-      // One record (two id strings, a value, a line) per stored entry.
+      // One record (two id strings, a value, a line) per stored entry, besides the matrix:
+      // judged from the archive's headers before any data is read.
+      let url = URL(fileURLWithPath: path)
+      let size = try NPZ.sparseMatrixSize(from: url)
       try LoadLimits.default.require(
-        count: matrix.nnz, size: MemoryLayout<InteractionRecord>.stride,
-        "\(path): \(matrix.nnz) interactions")
+        count: size.nnz, size: MemoryLayout<InteractionRecord>.stride + 32,
+        "\(path): \(size.nnz) interactions")
+      let matrix = try NPZ.readSparseMatrix(from: url)
       isMatrix = true
       hasValues = true
       records = (0..<matrix.nnz).map { n in

@@ -139,15 +139,35 @@ extension HostileInputTests {
       }
     })
     try assertRefused(
-      ["fit", "--train", full, "--model", path("m.lfm"), "--max-memory", "2G"],
-      ["full.npz", "268435456 stored entries", "memory budget of 2.15 GB"])
+      ["fit", "--train", full, "--model", path("m.lfm")],
+      ["full.npz", "268435456 interactions", "memory budget"])
+    let limits = LoadLimits(maxBytes: 2 << 30)
+    assertThrows(["full.npz", "268435456 stored entries", "memory budget of 2.15 GB"]) {
+      _ = try NPZ.readSparseMatrix(from: URL(fileURLWithPath: full), limits: limits)
+    }
   }
 
   func testCLIInflatesAtMostTheDeclaredSizeOnce() throws {
-    // data (256 MiB of zeros) is inflated, then row turns out truncated: the peak stays near
-    // the inflated size, not twice it.
-    let count = 1 << 26
-    let archive = Self.cooArchive(rows: 1, columns: 1) { zip in
+    // A consistent 0 x 0 matrix of 2^25 entries: data and row (128 MiB of zeros each) are
+    // inflated straight into their arrays before row's index 0 is found outside 0..<0. The
+    // peak stays near the 256 MiB inflated, not twice it.
+    let count = 1 << 25
+    let archive = Self.cooArchive(rows: 0, columns: 0) { zip in
+      zip.add(
+        "data.npy", [.bytes(ZipFixture.npyHeader(descr: "<f4", shape: [count])), .zeros(4 * count)],
+        deflate: true)
+      for name in ["row.npy", "col.npy"] {
+        zip.add(
+          name, [.bytes(ZipFixture.npyHeader(descr: "<i4", shape: [count])), .zeros(4 * count)],
+          deflate: true)
+      }
+    }
+    let file = try write("zeros.npz", archive)
+    try assertRefused(
+      ["fit", "--train", file, "--model", path("m.lfm")],
+      ["zeros.npz", "row index 0 at entry 0 of 'row' is outside 0..<0"], peakBound: 400_000_000)
+    // A row member too small for its header is refused before anything is inflated.
+    let short = Self.cooArchive(rows: 1, columns: 1) { zip in
       zip.add(
         "data.npy", [.bytes(ZipFixture.npyHeader(descr: "<f4", shape: [count])), .zeros(4 * count)],
         deflate: true)
@@ -155,10 +175,10 @@ extension HostileInputTests {
         zip.add(name, [.bytes(ZipFixture.npyHeader(descr: "<i4", shape: [count]) + [0, 0, 0, 0])])
       }
     }
-    let file = try write("half.npz", archive)
     try assertRefused(
-      ["fit", "--train", file, "--model", path("m.lfm")],
-      ["half.npz (member row.npy)", "truncated"], peakBound: 400_000_000)
+      ["fit", "--train", try write("short.npz", short), "--model", path("m.lfm")],
+      ["short.npz (member row.npy)", "declares 33554432 elements of <i4", "holds 4 bytes"],
+      peakBound: 100_000_000)
   }
 
   func testCLIMemberDeclaring100GBIsRefused() throws {

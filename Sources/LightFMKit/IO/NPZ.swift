@@ -75,9 +75,10 @@ public enum NPZ {
     mutating func read(_ entry: ZipArchive.Entry) throws -> NumpyArray {
       let left = limits.maxBytes - used
       guard left > 0 else {
-        try limits.require(
-          count: used + 1, size: 1, "\(archive.file): the arrays before member '\(entry.name)'")
-        fatalError("unreachable")
+        throw LightFMError(
+          .invalidData,
+          "\(archive.file): the arrays before member '\(entry.name)' use the whole memory "
+            + "budget of \(LoadLimits.describe(limits.maxBytes))")
       }
       let stream = try archive.open(entry)
       let array = try NumpyArray(
@@ -93,12 +94,98 @@ public enum NPZ {
       return try read(entry)
     }
 
-    /// The header of member `name.npy` (its shape and type), without reading its data.
+    /// The header of member `name.npy` (its shape and type), without reading its data;
+    /// throws when the member is too small for the elements the header declares.
     func header(_ name: String) throws -> NumpyArray.Header? {
       guard let entry = archive.entry(name + ".npy") else { return nil }
-      return try NumpyArray.readHeader(
-        try archive.open(entry), file: "\(archive.file) (member \(entry.name))")
+      let stream = try archive.open(entry)
+      let file = "\(archive.file) (member \(entry.name))"
+      let header = try NumpyArray.readHeader(stream, file: file)
+      let size = try NumpyArray.itemSize(header.descr, fail: NumpyArray.failure(file))
+      guard header.count <= stream.remaining / size else {
+        throw NumpyArray.failure(file)(
+          "truncated: the header declares \(header.count) elements of \(header.descr), the "
+            + "member holds \(stream.remaining) bytes of data")
+      }
+      return header
     }
+  }
+
+  /// The shape and entry count of a scipy sparse matrix, read from the small `format` and
+  /// `shape` arrays and the headers of the others, without reading their data: to judge what
+  /// loading it will take.
+  ///
+  /// - Throws: `LightFMError` naming the file when it is not a sparse matrix saved by scipy or
+  ///   its arrays disagree with each other.
+  public static func sparseMatrixSize(
+    from url: URL
+  ) throws -> (rows: Int, columns: Int, nnz: Int) {
+    let archive = try archive(url, limits: .default)
+    var reader = ArrayReader(archive: archive, limits: .default)
+    let layout = try SparseLayout(archive: archive, reader: &reader)
+    return (layout.rows, layout.columns, layout.nnz)
+  }
+
+  /// What a sparse matrix archive declares: its format, shape and entry count, checked across
+  /// the members' headers.
+  private struct SparseLayout {
+    let format: String
+    let rows: Int
+    let columns: Int
+    let nnz: Int
+
+    init(archive: ZipArchive, reader: inout ArrayReader) throws {
+      let file = archive.file
+      func array(_ name: String) throws -> NumpyArray {
+        guard let array = try reader.read(name) else { throw missing(name, archive) }
+        return array
+      }
+      func fail(_ message: String) -> LightFMError { LightFMError(.parse, "\(file): \(message)") }
+      let formatArray = try array("format")
+      guard case .strings(let formats) = formatArray.elements, formats.count == 1 else {
+        throw fail("'format' is not a string")
+      }
+      format = formats[0]
+      guard ["coo", "csr", "csc"].contains(format) else {
+        throw fail(
+          "sparse format '\(format)' is not supported; save the matrix as COO, CSR or CSC")
+      }
+      let shape = try array("shape").integerValues("\(file): 'shape'")
+      guard shape.count == 2, shape[0] >= 0, shape[1] >= 0,
+        shape[0] <= Int(Int32.max), shape[1] <= Int(Int32.max)
+      else {
+        throw fail("'shape' is \(shape), expected two dimensions in 0...\(Int32.max)")
+      }
+      (rows, columns) = (shape[0], shape[1])
+      // Check the arrays' headers against each other (and each against its member's size)
+      // before any of their data is read.
+      let names =
+        format == "coo"
+        ? (archive.entry("coords.npy") != nil ? ["coords"] : ["row", "col"])
+        : ["indices", "indptr"]
+      var counts: [String: Int] = [:]
+      for name in ["data"] + names {
+        guard let header = try reader.header(name) else { throw missing(name, archive) }
+        counts[name] = header.count
+      }
+      nnz = counts["data"] ?? 0
+      let expected: [String: Int] =
+        format == "coo"
+        ? ["coords": 2 * nnz, "row": nnz, "col": nnz]
+        : ["indices": nnz, "indptr": (format == "csr" ? rows : columns) + 1]
+      for name in names where counts[name] != expected[name] {
+        throw fail(
+          "'\(name)' has \(counts[name] ?? 0) elements, expected \(expected[name] ?? 0) for a "
+            + "\(rows) x \(columns) \(format) matrix with \(nnz) stored values")
+      }
+    }
+  }
+
+  private static func missing(_ name: String, _ archive: ZipArchive) -> LightFMError {
+    LightFMError(
+      .parse,
+      "\(archive.file): no '\(name)' array; expected a sparse matrix saved by "
+        + "scipy.sparse.save_npz (it holds \(archive.names.joined(separator: ", ")))")
   }
 
   private static func readSparseMatrix(
@@ -107,55 +194,14 @@ public enum NPZ {
     let file = archive.file
     var reader = ArrayReader(archive: archive, limits: limits)
     func array(_ name: String) throws -> NumpyArray {
-      guard let array = try reader.read(name) else {
-        throw LightFMError(
-          .parse,
-          "\(file): no '\(name)' array; expected a sparse matrix saved by scipy.sparse.save_npz "
-            + "(it holds \(archive.names.joined(separator: ", ")))")
-      }
+      guard let array = try reader.read(name) else { throw missing(name, archive) }
       return array
     }
     func fail(_ message: String) -> LightFMError { LightFMError(.parse, "\(file): \(message)") }
-
-    let formatArray = try array("format")
-    guard case .strings(let formats) = formatArray.elements, formats.count == 1 else {
-      throw fail("'format' is not a string")
-    }
-    let format = formats[0]
-    guard ["coo", "csr", "csc"].contains(format) else {
-      throw fail(
-        "sparse format '\(format)' is not supported; save the matrix as COO, CSR or CSC")
-    }
-    let shapeArray = try array("shape")
-    let shape = try shapeArray.integerValues("\(file): 'shape'")
-    guard shape.count == 2, shape[0] >= 0, shape[1] >= 0,
-      shape[0] <= Int(Int32.max), shape[1] <= Int(Int32.max)
-    else {
-      throw fail("'shape' is \(shape), expected two dimensions in 0...\(Int32.max)")
-    }
-    let (rows, columns) = (shape[0], shape[1])
-    // Before reading any array's data, check their headers against each other and the whole
-    // against the budget: the entries, and the pointers of the longer dimension when the
-    // matrix is turned into CSR.
-    let names =
-      format == "coo"
-      ? (archive.entry("coords.npy") != nil ? ["coords"] : ["row", "col"])
-      : ["indices", "indptr"]
-    var counts: [String: Int] = [:]
-    for name in ["data"] + names {
-      guard let header = try reader.header(name) else { _ = try array(name); continue }
-      counts[name] = header.count
-    }
-    let nnz = counts["data"] ?? 0
-    let expected: [String: Int] =
-      format == "coo"
-      ? ["coords": 2 * nnz, "row": nnz, "col": nnz]
-      : ["indices": nnz, "indptr": (format == "csr" ? rows : columns) + 1]
-    for name in names where counts[name] != expected[name] {
-      throw fail(
-        "'\(name)' has \(counts[name] ?? 0) elements, expected \(expected[name] ?? 0) for a "
-          + "\(rows) x \(columns) \(format) matrix with \(nnz) stored values")
-    }
+    let layout = try SparseLayout(archive: archive, reader: &reader)
+    let (format, rows, columns, nnz) = (layout.format, layout.rows, layout.columns, layout.nnz)
+    // The whole against the budget: the entries, and the pointers of the longer dimension when
+    // the matrix is turned into CSR.
     let (rowBytes, o1) = (max(rows, columns) + 1).multipliedReportingOverflow(by: 8)
     let (entryBytes, o2) = nnz.multipliedReportingOverflow(by: 4 * 8)
     let (total, o3) = entryBytes.addingReportingOverflow(rowBytes)

@@ -214,17 +214,21 @@ extension NumpyArray {
     }
   }
 
-  /// Decodes `count` elements of numpy type `descr` from `stream`, after checking that the
-  /// stream holds their bytes and that they fit in `limits`.
-  static func decode(
-    _ descr: String, count: Int, stream: some ByteStream, limits: LoadLimits,
-    what: @autoclosure () -> String, fail: (String) -> LightFMError
-  ) throws -> Elements {
+  /// The bytes one element of numpy type `descr` takes in the file.
+  ///
+  /// - Throws: the error `fail` makes for an unknown or unsupported type.
+  package static func itemSize(_ descr: String, fail: (String) -> LightFMError) throws -> Int {
+    try parseType(descr, fail: fail).size
+  }
+
+  /// Byte order, kind and stored element size of a supported numpy type string.
+  static func parseType(
+    _ descr: String, fail: (String) -> LightFMError
+  ) throws -> (swap: Bool, kind: Character, size: Int) {
     var chars = Array(descr)
     guard chars.count >= 2 else { throw fail("unknown type '\(descr)'") }
     let order = chars.removeFirst()
     guard "<>|=".contains(order) else { throw fail("unknown byte order in type '\(descr)'") }
-    let swap = order == ">"
     let kind = chars.removeFirst()
     guard chars.allSatisfy(\.isASCII), let width = Int(String(chars)), width > 0 else {
       throw fail("unknown type '\(descr)'")
@@ -235,10 +239,19 @@ extension NumpyArray {
     switch (kind, size) {
     case ("f", 4), ("f", 8), ("i", 1), ("i", 2), ("i", 4), ("i", 8), ("u", 1), ("u", 2),
       ("u", 4), ("u", 8), ("b", 1), ("S", _), ("U", _):
-      break
+      return (order == ">", kind, size)
     default:
       throw fail("type '\(descr)' is not supported (float32/64, integers, bool and strings are)")
     }
+  }
+
+  /// Decodes `count` elements of numpy type `descr` from `stream`, after checking that the
+  /// stream holds their bytes and that they fit in `limits`.
+  static func decode(
+    _ descr: String, count: Int, stream: some ByteStream, limits: LoadLimits,
+    what: @autoclosure () -> String, fail: (String) -> LightFMError
+  ) throws -> Elements {
+    let (swap, kind, size) = try parseType(descr, fail: fail)
     guard count <= stream.remaining / size else {
       let (needed, overflow) = count.multipliedReportingOverflow(by: size)
       throw fail(
@@ -275,6 +288,8 @@ extension NumpyArray {
 
     /// Reads the elements in pieces of about 64 KiB, converting each with `convert`.
     func converted<T>(_ convert: (UnsafeRawBufferPointer, Int) throws -> T) throws -> [T] {
+      // No element, no buffer (a huge item size with no element holds no bytes).
+      if count == 0 { return [] }
       var values: [T] = []
       values.reserveCapacity(count)
       let perChunk = max(1, (1 << 16) / size)

@@ -185,7 +185,6 @@ package struct ZipArchive {
       guard compressedSize <= limit, localOffset <= limit, size <= UInt64(Int.max / 2) else {
         throw fail("entry '\(name)' has sizes or offsets outside the file")
       }
-      if let previous = index[name] { entries[previous] = entries[entries.count - 1] }
       index[name] = entries.count
       entries.append(
         Entry(
