@@ -202,13 +202,10 @@ struct RecommendationOutput: ParsableArguments {
   }
 }
 
-/// Reads a file whole, with an error that names it.
+/// Reads a file whole through error-checked POSIX calls, with an error that names it (missing,
+/// a directory, unreadable, or over the memory budget).
 func readWhole(_ path: String) throws -> Data {
-  do {
-    return try Data(contentsOf: URL(fileURLWithPath: path))
-  } catch {
-    throw LightFMError(.io, "\(path): cannot read: no such file or not readable")
-  }
+  Data(try readFileBytes(path))
 }
 
 /// Formats ranked lists (recommendations or similar items) as CSV or JSON lines.

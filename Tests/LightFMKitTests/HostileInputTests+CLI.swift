@@ -222,10 +222,21 @@ extension HostileInputTests {
     let train = try trainingCSV()
     let folder = path("folder")
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let model = path("model.lfm")
+    let fit = try lightfm(["fit", "--train", train, "--model", model, "--epochs", "1"])
+    XCTAssertEqual(fit.status, 0, fit.stderr)
     for arguments in [
       ["fit", "--train", folder, "--model", path("m.lfm")],
       ["fit", "--train", train, "--user-features", folder, "--model", path("m.lfm")],
       ["fit", "--train", train, "--item-features", folder, "--model", path("m.lfm")],
+      ["evaluate", "--model", model, "--test", folder],
+      ["evaluate", "--model", model, "--test", train, "--train", folder],
+      ["recommend", "--model", model, "--exclude", folder],
+      ["recommend", "--model", model, "--users", folder],
+      ["recommend", "fold-in", "--model", model, "--interactions", folder],
+      ["recommend", "new-users", "--model", model, "--features", folder],
+      ["rank-new-items", "--model", model, "--features", folder],
+      ["recommend", "--model", folder],
     ] {
       try assertRefused(arguments, ["\(folder): is a directory"])
     }
