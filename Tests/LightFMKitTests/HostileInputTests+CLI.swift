@@ -25,8 +25,10 @@ extension HostileInputTests {
     for url in Bundle.allBundles.map(\.bundleURL) {
       candidates.append(url.deletingLastPathComponent().appendingPathComponent("lightfm"))
     }
-    guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) })
-    else { throw XCTSkip("the lightfm executable was not built beside the tests") }
+    let built = candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    guard let found = built else {
+      throw XCTSkip("the lightfm executable was not built beside the tests")
+    }
     return found
   }
 
@@ -37,10 +39,13 @@ extension HostileInputTests {
     guard fm.isExecutableFile(atPath: "/usr/bin/prlimit") else {
       throw XCTSkip("prlimit (util-linux) is not installed")
     }
-    let timer = fm.isExecutableFile(atPath: "/usr/bin/time") ? ["/usr/bin/time", "-f", "peak-rss-kb %M"] : []
+    let timer =
+      fm.isExecutableFile(atPath: "/usr/bin/time")
+      ? ["/usr/bin/time", "-f", "peak-rss-kb %M"] : []
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
-    process.arguments = ["--as=\(addressSpace)", "--"] + timer + [try lightfmBinary().path] + arguments
+    process.arguments =
+      ["--as=\(addressSpace)", "--"] + timer + [try lightfmBinary().path] + arguments
     process.currentDirectoryURL = directory
     let scratch = fm.temporaryDirectory.appendingPathComponent("lightfm-run-\(UUID().uuidString)")
     try fm.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -84,9 +89,9 @@ extension HostileInputTests {
       let stamp = "\(attributes[.size] ?? 0) \(attributes[.modificationDate] ?? 0)"
       var isDirectory: ObjCBool = false
       _ = FileManager.default.fileExists(atPath: path(name), isDirectory: &isDirectory)
-      files[name] =
-        isDirectory.boolValue
-        ? Data(stamp.utf8) : Data(stamp.utf8) + (try Data(contentsOf: URL(fileURLWithPath: path(name))))
+      let content =
+        isDirectory.boolValue ? Data() : try Data(contentsOf: URL(fileURLWithPath: path(name)))
+      files[name] = Data(stamp.utf8) + content
     }
     return files
   }
@@ -154,7 +159,8 @@ extension HostileInputTests {
     let count = 1 << 25
     let archive = Self.cooArchive(rows: 0, columns: 0) { zip in
       zip.add(
-        "data.npy", [.bytes(ZipFixture.npyHeader(descr: "<f4", shape: [count])), .zeros(4 * count)],
+        "data.npy",
+        [.bytes(ZipFixture.npyHeader(descr: "<f4", shape: [count])), .zeros(4 * count)],
         deflate: true)
       for name in ["row.npy", "col.npy"] {
         zip.add(
@@ -169,7 +175,8 @@ extension HostileInputTests {
     // A row member too small for its header is refused before anything is inflated.
     let short = Self.cooArchive(rows: 1, columns: 1) { zip in
       zip.add(
-        "data.npy", [.bytes(ZipFixture.npyHeader(descr: "<f4", shape: [count])), .zeros(4 * count)],
+        "data.npy",
+        [.bytes(ZipFixture.npyHeader(descr: "<f4", shape: [count])), .zeros(4 * count)],
         deflate: true)
       for name in ["row.npy", "col.npy"] {
         zip.add(name, [.bytes(ZipFixture.npyHeader(descr: "<i4", shape: [count]) + [0, 0, 0, 0])])

@@ -76,7 +76,8 @@ final class HostileInputTests: XCTestCase {
     let count = 1 << 28
     return cooArchive(rows: 10, columns: 10) { zip in
       zip.add(
-        "data.npy", [.bytes(ZipFixture.npyHeader(descr: "<f4", shape: [count])), .zeros(4 * count)],
+        "data.npy",
+        [.bytes(ZipFixture.npyHeader(descr: "<f4", shape: [count])), .zeros(4 * count)],
         deflate: true, zip64: true)
       rest(&zip, count)
     }
@@ -124,8 +125,9 @@ final class HostileInputTests: XCTestCase {
   func testSparseHeadersAreCheckedAgainstEachOtherBeforeAnyData() throws {
     // data says 2^28 entries; row and col hold 4: refused before the gigabyte is inflated.
     let archive = Self.bomb { zip, _ in
-      zip.add("row.npy", [.bytes(Self.npy("<i4", [4], Self.bytes([Int32](repeating: 0, count: 4))))])
-      zip.add("col.npy", [.bytes(Self.npy("<i4", [4], Self.bytes([Int32](repeating: 0, count: 4))))])
+      let four = Self.npy("<i4", [4], Self.bytes([Int32](repeating: 0, count: 4)))
+      zip.add("row.npy", [.bytes(four)])
+      zip.add("col.npy", [.bytes(four)])
     }
     XCTAssertLessThan(archive.count, 2_000_000)
     let started = Date()
@@ -150,7 +152,7 @@ final class HostileInputTests: XCTestCase {
 
   func testNpyShapeLargerThanItsBytesIsRefused() throws {
     let bytes = Self.npy("<f8", [1 << 40], [])
-    assertThrows(["x.npy", "1099511627776 elements of <f8 need 8796093022208 bytes, only 0 left"]) {
+    assertThrows(["x.npy", "1099511627776 elements of <f8 need 8796093022208 bytes, only 0"]) {
       _ = try NumpyArray(npyBytes: bytes, file: "x.npy")
     }
     let overflowing = Self.npy("<f8", [1 << 62, 1 << 62], [])

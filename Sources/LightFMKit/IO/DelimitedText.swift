@@ -31,8 +31,9 @@ package struct InteractionRecord: Equatable, Sendable {
   /// The 1-based line of the file this record came from.
   package var line: Int
 
-  package init(user: String, item: String, value: Float? = nil, timestamp: String? = nil, line: Int)
-  {
+  package init(
+    user: String, item: String, value: Float? = nil, timestamp: String? = nil, line: Int
+  ) {
     self.user = user
     self.item = item
     self.value = value
@@ -315,7 +316,9 @@ package enum DelimitedText {
   }
 
   /// Parses the bytes of an id list; `file` names it in errors.
-  package static func parseIDs(_ bytes: [UInt8], file: String) throws -> [(id: String, line: Int)] {
+  package static func parseIDs(
+    _ bytes: [UInt8], file: String
+  ) throws -> [(id: String, line: Int)] {
     try parseRows(bytes, file: file).map { ($0.fields[0], $0.line) }
   }
 }
