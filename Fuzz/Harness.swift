@@ -131,7 +131,7 @@ func writeModelSeeds(to directory: String) throws {
     ("u1", "i1", Float(1)), ("u2", "i2", 1), ("u3", "i1", 1),
   ])
   let userFeatures = try dataset.buildUserFeatures([("u1", ["f"]), ("u2", ["f"])])
-  for (n, loss) in [Loss.warp, .bpr, .logistic].enumerated() {
+  for (n, loss) in [LightFM.Loss.warp, .bpr, .logistic].enumerated() {
     var model = LightFM(noComponents: 2 + n, loss: loss, randomState: UInt64(n))
     try model.fit(interactions, userFeatures: userFeatures, epochs: 1, numThreads: 1)
     let url = URL(fileURLWithPath: directory).appendingPathComponent("model-\(n).lfm")
