@@ -127,6 +127,45 @@ final class Harness {
     return m
   }
 
+  /// Times several cases alternately (A B A B …, after one warm-up round), so that a load change
+  /// on a shared host hits every case alike; records one measurement per case. Their peak RSS is
+  /// the peak over the whole alternation.
+  @discardableResult
+  func measureInterleaved(
+    _ suite: String, _ cases: [(name: String, rates: [(unit: String, perRun: Double)],
+      body: () throws -> Void)],
+    repetitions: Int? = nil, note: String? = nil
+  ) throws -> [Measurement] {
+    let reps = repetitions ?? self.repetitions
+    let resetWorked = PeakRSS.reset()
+    for _ in 0..<warmups { for c in cases { try c.body() } }
+    var seconds = [[Double]](repeating: [], count: cases.count)
+    for _ in 0..<reps {
+      for (n, c) in cases.enumerated() {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try c.body()
+        seconds[n].append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+      }
+    }
+    let peak = PeakRSS.mebibytes()
+    var result: [Measurement] = []
+    for (n, c) in cases.enumerated() {
+      let s = seconds[n].sorted()
+      let median = s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+      let notes = [note, "interleaved with \(cases.count - 1) other case(s)",
+        resetWorked ? nil : "peak RSS not resettable"].compactMap { $0 }
+      let m = Measurement(
+        suite: suite, name: c.name, median: median, min: s.first ?? 0, max: s.last ?? 0,
+        repetitions: reps,
+        rates: c.rates.map { Measurement.Rate(unit: $0.unit, value: $0.perRun / median) },
+        peakRSSMiB: peak, note: notes.joined(separator: "; "))
+      measurements.append(m)
+      Report.printRow(m)
+      result.append(m)
+    }
+    return result
+  }
+
   /// Adds a rate to an already recorded measurement (e.g. a fraction of a baseline).
   func addRate(_ unit: String, _ value: Double, to name: String, suite: String) {
     guard let n = measurements.lastIndex(where: { $0.suite == suite && $0.name == name })

@@ -64,7 +64,11 @@ struct SyntheticOptions: ParsableArguments {
 
 /// The benchmark suites, selectable by name.
 enum Suite: String, CaseIterable, ExpressibleByArgument {
-  case kernels, representations, scoring, training, evaluation, foldin
+  case kernels, representations, scoring, training, evaluation, foldin, loading, scaling
+
+  /// The suites run when none is named: `loading` and `scaling` are asked for by name (they
+  /// write a large file or sweep sizes far beyond the default set).
+  static var defaults: [Suite] { allCases.filter { $0 != .loading && $0 != .scaling } }
 }
 
 extension LightFMBench {
@@ -72,7 +76,10 @@ extension LightFMBench {
     static let configuration = CommandConfiguration(
       abstract: "Runs the suites (all by default) and prints a table.")
 
-    @Argument(help: "Suites to run: \(Suite.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Argument(
+      help: ArgumentHelp(
+        "Suites to run: \(Suite.allCases.map(\.rawValue).joined(separator: ", ")) "
+          + "(default: all but loading and scaling)."))
     var suites: [Suite] = []
 
     @OptionGroup var synthetic: SyntheticOptions
@@ -92,7 +99,20 @@ extension LightFMBench {
     @Option(help: "Worker threads for scoring and evaluation (default: all cores).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    @Option(help: "Lines of the loading suite's text file (default 10000000; 200000 with --quick).")
+    var lines: Int?
+
+    @Option(help: "Folder for the loading suite's files (written when missing).")
+    var loadingDir: String = ".peers/loading"
+
+    @Option(
+      help: ArgumentHelp(
+        "Largest loading file whose .npz is read (the in-house DEFLATE decoder is quadratic; "
+          + "raise it once zlib reads .npz)."))
+    var npzLines: Int = 200_000
+
     func validate() throws {
+      if let lines, lines < 1 { throw ValidationError("--lines must be at least 1") }
       if repetitions < 5 { throw ValidationError("--repetitions must be at least 5") }
       if components < 1 { throw ValidationError("--components must be at least 1") }
       if threads < 1 { throw ValidationError("--threads must be at least 1") }
@@ -100,7 +120,7 @@ extension LightFMBench {
 
     func run() throws {
       try requireRelease()
-      let selected = suites.isEmpty ? Suite.allCases : suites
+      let selected = suites.isEmpty ? Suite.defaults : suites
       let harness = Harness(warmups: 1, repetitions: repetitions)
       let workloads = Workloads(
         synthetic: synthetic.configuration, movieLens: URL(fileURLWithPath: data),
@@ -108,6 +128,9 @@ extension LightFMBench {
       let context = BenchContext(
         harness: harness, workloads: workloads, components: components, threads: threads,
         quick: synthetic.quick)
+      context.loadingLines = lines ?? (synthetic.quick ? 200_000 : 10_000_000)
+      context.loadingDirectory = loadingDir
+      context.npzLines = npzLines
       let started = Date()
       for suite in selected {
         Report.progress("== suite \(suite.rawValue)")
@@ -118,6 +141,8 @@ extension LightFMBench {
         case .training: try context.runTraining()
         case .evaluation: try context.runEvaluation()
         case .foldin: try context.runFoldIn()
+        case .loading: try context.runLoading()
+        case .scaling: try context.runScaling()
         }
       }
       let c = synthetic.configuration

@@ -93,6 +93,12 @@ final class BenchContext {
   let quick: Bool
   /// Trained models by name, shared across suites.
   var models: [String: LightFM] = [:]
+  /// Lines of the loading suite's text file.
+  var loadingLines = 200_000
+  /// Where the loading suite keeps its files.
+  var loadingDirectory = ".peers/loading"
+  /// The largest loading file whose `.npz` is read.
+  var npzLines = 200_000
 
   init(harness: Harness, workloads: Workloads, components: Int, threads: Int, quick: Bool) {
     self.harness = harness

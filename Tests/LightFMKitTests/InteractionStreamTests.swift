@@ -1,0 +1,123 @@
+import Foundation
+import XCTest
+import _LightFMTestSupport
+
+@testable import LightFMKit
+
+/// `DelimitedText.streamInteractions` reads what `parseInteractions` reads, whatever the chunk
+/// size, and fails with the same file and line.
+final class InteractionStreamTests: XCTestCase {
+  private var directory: URL!
+
+  override func setUpWithError() throws {
+    directory = FileManager.default.temporaryDirectory
+      .appendingPathComponent("InteractionStreamTests-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+  }
+
+  override func tearDownWithError() throws {
+    try? FileManager.default.removeItem(at: directory)
+  }
+
+  private func write(_ bytes: [UInt8]) throws -> URL {
+    let url = directory.appendingPathComponent("f-\(UUID().uuidString).txt")
+    try Data(bytes).write(to: url)
+    return url
+  }
+
+  /// Streams `bytes` with several chunk sizes and checks each against the whole-file reader.
+  private func assertSame(
+    _ bytes: [UInt8], header: Bool? = nil, file: StaticString = #filePath, line: UInt = #line
+  ) throws {
+    let url = try write(bytes)
+    let whole = try DelimitedText.parseInteractions(bytes, file: url.path, header: header)
+    for chunk in [16, 17, 64, 1 << 22] {
+      let s = try DelimitedText.streamInteractions(from: url, header: header, chunkBytes: chunk)
+      XCTAssertEqual(s.delimiter, whole.delimiter, "chunk \(chunk)", file: file, line: line)
+      XCTAssertEqual(s.hasHeader, whole.hasHeader, "chunk \(chunk)", file: file, line: line)
+      XCTAssertEqual(s.columnCount, whole.columnCount, "chunk \(chunk)", file: file, line: line)
+      XCTAssertEqual(s.isLatin1, whole.isLatin1, "chunk \(chunk)", file: file, line: line)
+      XCTAssertEqual(
+        s.users.map { s.userIDs[Int($0)] }, whole.records.map(\.user), "chunk \(chunk)",
+        file: file, line: line)
+      XCTAssertEqual(
+        s.items.map { s.itemIDs[Int($0)] }, whole.records.map(\.item), "chunk \(chunk)",
+        file: file, line: line)
+      XCTAssertEqual(
+        s.values, whole.records.compactMap(\.value), "chunk \(chunk)", file: file, line: line)
+      XCTAssertEqual(Set(s.userIDs).count, s.userIDs.count, file: file, line: line)
+    }
+  }
+
+  func testMatchesTheWholeFileReader() throws {
+    try assertSame(Array("1\t10\t5\t881250949\n2\t20\t3\t891717742\n1\t20\t4\t8\n".utf8))
+    try assertSame(Array("1,10,5\n2,20,3.5\n".utf8))
+    try assertSame(Array("1|10\n2|20".utf8))  // no final newline
+    try assertSame(Array("1::10::5::978300760\n2::20::3::978302109\n".utf8))
+    try assertSame(
+      Array(
+        ("\u{FEFF}userId,movieId,rating,timestamp\r\n# a comment\n\n"
+          + "alice, \"Usual Suspects, The (1995)\" ,4.5,964982703\r\n"
+          + "bob,\"say \"\"hi\"\"\",3,964982224\r\n  \n").utf8))
+    try assertSame(Array("user,item\na,b\n".utf8))
+    try assertSame(Array("user,item\na,b\n".utf8), header: false)
+    try assertSame(Array("7|Les Mis".utf8) + [0xE9] + Array("rables|1\n8|Tom|2\n".utf8))
+    try assertSame(Array("u|a-very-long-item-id-of-more-than-eight-bytes|-0.25\n".utf8))
+  }
+
+  func testManyLinesAcrossChunks() throws {
+    var rng = SplitMix64(seed: 3)
+    var text = "user\titem\trating\n"
+    for _ in 0..<3_000 {
+      let user = rng.next() % 300
+      let item = rng.next() % 2_000
+      let long = rng.next() % 7 == 0 ? "-with-a-long-suffix" : ""
+      let rating = ["1", "2.5", "0.125", "1e-3", "4", "-3"][Int(rng.next() % 6)]
+      text += "u\(user)\ti\(item)\(long)\t\(rating)\n"
+    }
+    try assertSame(Array(text.utf8))
+    let url = try write(Array(text.utf8))
+    let s = try DelimitedText.streamInteractions(from: url)
+    let coo = s.matrix()
+    XCTAssertEqual(coo.shape.rows, s.userIDs.count)
+    XCTAssertEqual(coo.shape.columns, s.itemIDs.count)
+    XCTAssertEqual(coo.nnz, 3_000)
+    XCTAssertEqual(coo.values, s.values)
+  }
+
+  func testErrorsNameFileAndLine() throws {
+    let cases: [(String, [String])] = [
+      ("", [":1:", "empty"]),
+      ("\n\n# only comments\n", [":3:", "empty"]),
+      ("1\t2\t3\n4\t5\n", [":2:", "expected 3 fields", "found 2"]),
+      ("1\t2\t3\n4\t5\tfive\n", [":2:", "'five'"]),
+      ("1\t2\tnan\n", [":1:", "not a finite number"]),
+      ("justone\n", [":1:", "expected 2 to 4 fields"]),
+      ("a,b,c,d,e\n", [":1:", "found 5"]),
+      ("1,2\n,3\n", [":2:", "user id is empty"]),
+      ("1,2\n3,\n", [":2:", "item id is empty"]),
+      ("user,item,rating\n", ["only a header"]),
+      ("1\t2\n3\t4\u{0}\u{1}\n", [":2:", "binary"]),
+    ]
+    for (text, fragments) in cases {
+      let url = try write(Array(text.utf8))
+      for chunk in [16, 1 << 22] {
+        XCTAssertThrowsError(
+          try DelimitedText.streamInteractions(from: url, chunkBytes: chunk), text
+        ) { error in
+          guard let error = error as? LightFMError else {
+            return XCTFail("not a LightFMError: \(error)")
+          }
+          XCTAssertEqual(error.kind, .parse, text)
+          XCTAssertTrue(error.message.hasPrefix(url.path), error.message)
+          for fragment in fragments {
+            XCTAssertTrue(error.message.contains(fragment), "'\(error.message)' lacks '\(fragment)'")
+          }
+        }
+      }
+    }
+    XCTAssertThrowsError(
+      try DelimitedText.streamInteractions(from: directory.appendingPathComponent("missing"))
+    ) { XCTAssertEqual(($0 as? LightFMError)?.kind, .io) }
+  }
+}
