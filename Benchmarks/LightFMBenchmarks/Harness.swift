@@ -152,7 +152,8 @@ final class Harness {
     for (n, c) in cases.enumerated() {
       let s = seconds[n].sorted()
       let median = s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-      let notes = [note, "interleaved with \(cases.count - 1) other case(s)",
+      let others = cases.count - 1
+      let notes = [note, others > 0 ? "interleaved with \(others) other case(s)" : nil,
         resetWorked ? nil : "peak RSS not resettable"].compactMap { $0 }
       let m = Measurement(
         suite: suite, name: c.name, median: median, min: s.first ?? 0, max: s.last ?? 0,
