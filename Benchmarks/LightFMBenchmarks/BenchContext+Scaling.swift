@@ -11,9 +11,9 @@ extension BenchContext {
   ///   64, 128} at 100K × 50K (`--quick`: a tenth of the users and items). Each d is timed
   ///   interleaved with a bare blocked sgemm of the same shapes; the 100K × 50K d = `components`
   ///   point also with `predictRank` and `Evaluation.metrics` for the same users.
-  /// - Training: BPR (one negative per positive, so the work per positive does not change as the
-  ///   model learns, as WARP's does), d = `components`, 1 epoch, for interactions ∈ {1M, 2M, 4M, 8M} at 100K
-  ///   users × 50K items (`--quick`: {62.5K, …, 500K} at 10K × 5K).
+  /// - Training: BPR (one negative per positive, so the work per positive does not change as
+  ///   the model learns, as WARP's does), d = `components`, 1 epoch, for interactions ∈ {1M, 2M,
+  ///   4M, 8M} at 100K users × 50K items (`--quick`: {62.5K, …, 500K} at 10K × 5K).
   ///
   /// Added rates: ns/pair, ps/FLOP (2 · users · items · (d + 1) FLOP per run), and for the
   /// engines the fraction of the bare sgemm's speed from the same alternation.

@@ -99,7 +99,7 @@ extension LightFMBench {
     @Option(help: "Worker threads for scoring and evaluation (default: all cores).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: "Lines of the loading suite's text file (default 10000000; 200000 with --quick).")
+    @Option(help: "Lines of the loading suite's text file (default 10000000; 200000 --quick).")
     var lines: Int?
 
     @Option(help: "Folder for the loading suite's files (written when missing).")

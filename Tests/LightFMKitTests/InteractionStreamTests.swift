@@ -111,7 +111,8 @@ final class InteractionStreamTests: XCTestCase {
           XCTAssertEqual(error.kind, .parse, text)
           XCTAssertTrue(error.message.hasPrefix(url.path), error.message)
           for fragment in fragments {
-            XCTAssertTrue(error.message.contains(fragment), "'\(error.message)' lacks '\(fragment)'")
+            XCTAssertTrue(
+              error.message.contains(fragment), "'\(error.message)' lacks '\(fragment)'")
           }
         }
       }
