@@ -109,7 +109,7 @@ struct TopKHeap {
         .| (SIMDKernels.load16(row + j + 32) .> tv) .| (SIMDKernels.load16(row + j + 48) .> tv)
       if any(above) {
         // Only the 16-lane quarters with a candidate are walked one by one: while the heap
-        // fills, a chunk often has one, and walking all 64 cost as much as the GEMM at d = 16.
+        // fills, most chunks hold one, and that walk was the hottest part of the top-k.
         for quarter in stride(from: j, to: j + 64, by: 16)
         where any(SIMDKernels.load16(row + quarter) .> SIMD16<Float>(repeating: t)) {
           for q in quarter..<(quarter + 16) where row[q] > t {
