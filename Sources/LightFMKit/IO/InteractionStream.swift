@@ -100,6 +100,9 @@ extension DelimitedText {
         }
         if end == 0 { continue }  // no full line yet: read more
       }
+      if first && !eof && memchrCount(buffer, 0x0A, end) < StreamParser.headerLines + 1 {
+        continue  // the header rule looks at the lines after the first: read more
+      }
       let chunk = UnsafeBufferPointer(start: buffer, count: end)
       if first {
         first = false
@@ -114,6 +117,20 @@ extension DelimitedText {
   }
 }
 
+/// The number of `byte`s in the first `count` bytes at `base`.
+private func memchrCount(_ base: UnsafePointer<UInt8>, _ byte: UInt8, _ count: Int) -> Int {
+  var n = 0
+  var p = UnsafeRawPointer(base)
+  var left = count
+  while left > 0, let hit = memchr(p, Int32(byte), left) {
+    n += 1
+    let next = UnsafeRawPointer(hit) + 1
+    left -= next - p
+    p = next
+  }
+  return n
+}
+
 /// The state of `streamInteractions` between chunks.
 private struct StreamParser {
   let file: String
@@ -124,6 +141,10 @@ private struct StreamParser {
   var dataLines = 0
   var columnCount = 0
   var hasHeader = false
+  /// The header decision from the first chunk when `header` is `nil`.
+  var detectedHeader = false
+  /// Lines after the first that the header rule looks at.
+  static let headerLines = 100
   var userIDs = ByteInterner()
   var itemIDs = ByteInterner()
   var users: [Int32] = []
@@ -157,6 +178,16 @@ private struct StreamParser {
     }
     if start < chunk.count, lines.count < 50 { lines.append(ArraySlice(chunk[start...])) }
     if !givenDelimiter { delimiter = Self.detect(lines) }
+    if header == nil, let text = try? TextFile(
+      bytes: Array(chunk), file: file, expecting: "user<sep>item lines")
+    {
+      // `readInteractions`' rule, on the same lines: the first and up to 100 after it.
+      let fields = text.fields(of: text.lines[0], delimiter: delimiter)
+      let following = text.lines.dropFirst().prefix(Self.headerLines).map {
+        text.fields(of: $0, delimiter: delimiter)
+      }
+      detectedHeader = DelimitedText.looksLikeInteractionHeader(fields, following: following)
+    }
     let perLine = max(8, chunk.count / max(count, 1))
     let estimate = min(fileSize / perLine + 16, 1 << 31)
     users.reserveCapacity(estimate)
@@ -294,9 +325,7 @@ private struct StreamParser {
             + "\(delimiter.name), found \(fields)")
       }
       columnCount = fields
-      hasHeader =
-        header
-        ?? DelimitedText.looksLikeInteractionHeader((0..<fields).map { string(base, $0) })
+      hasHeader = header ?? detectedHeader
       if hasHeader { return }
     }
     guard fields == columnCount else {
