@@ -34,7 +34,7 @@ extension BenchContext {
           ) {
             try model.fit(ml.train, epochs: epochs, numThreads: t)
           } _: {
-            try measured.fit(ml.train, epochs: epochs, numThreads: t) { _ in }
+            try measured.fit(ml.train, epochs: epochs, numThreads: t) { _ in .continue }
           }
           speedUp(m, oneThread: &oneThread, threads: t, name: name)
         }
@@ -85,9 +85,9 @@ extension BenchContext {
           }
         } _: {
           if measured.isFitted {
-            try measured.fitPartial(train, epochs: 1, numThreads: t) { _ in }
+            try measured.fitPartial(train, epochs: 1, numThreads: t) { _ in .continue }
           } else {
-            try measured.fit(train, epochs: 1, numThreads: t) { _ in }
+            try measured.fit(train, epochs: 1, numThreads: t) { _ in .continue }
           }
         }
         speedUp(m, oneThread: &oneThread, threads: t, name: name)

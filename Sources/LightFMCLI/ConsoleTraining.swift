@@ -39,6 +39,7 @@ enum ConsoleTraining {
       if let history, written == nil {
         do { try history.append(progress) } catch { written = error }
       }
+      return TrainingDecision.continue
     }
     let sampleWeight = weighted ? data.weights : nil
     let result: TrainingHistory

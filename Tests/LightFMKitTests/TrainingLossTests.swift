@@ -26,7 +26,10 @@ final class TrainingLossTests: XCTestCase {
     _ model: inout LightFM, _ x: COOMatrix, sampleWeight: COOMatrix? = nil
   ) throws -> Double {
     var reports: [TrainingProgress] = []
-    try model.fitPartial(x, sampleWeight: sampleWeight, epochs: 1) { reports.append($0) }
+    try model.fitPartial(x, sampleWeight: sampleWeight, epochs: 1) {
+      reports.append($0)
+      return .continue
+    }
     XCTAssertEqual(reports.count, 1)
     return try XCTUnwrap(reports.first?.loss)
   }
@@ -150,7 +153,10 @@ final class TrainingLossTests: XCTestCase {
     let data = Synthetic.generate(.small)
     var model = LightFM(loss: .warp, randomState: 1)
     var reports: [TrainingProgress] = []
-    let history = try model.fit(data.train, epochs: 2, reportsLoss: false) { reports.append($0) }
+    let history = try model.fit(data.train, epochs: 2, reportsLoss: false) {
+      reports.append($0)
+      return .continue
+    }
     XCTAssertEqual(reports.map(\.loss), [nil, nil])
     XCTAssertEqual(history.epochs, reports)
     XCTAssertFalse(reports[0].description.contains("loss"))
@@ -159,7 +165,7 @@ final class TrainingLossTests: XCTestCase {
     let silent = try quiet.fit(data.train, epochs: 2)
     XCTAssertEqual(silent.epochs.map(\.loss), [nil, nil])
     var measured = LightFM(loss: .warp, randomState: 1)
-    let loud = try measured.fit(data.train, epochs: 2) { _ in }
+    let loud = try measured.fit(data.train, epochs: 2) { _ in .continue }
     XCTAssertNotNil(loud.epochs[1].loss)
     XCTAssertTrue(loud.epochs[1].description.contains("  loss "), loud.epochs[1].description)
     XCTAssertTrue(quiet.parameters == measured.parameters, "measuring changes nothing")
@@ -169,7 +175,7 @@ final class TrainingLossTests: XCTestCase {
     let data = Synthetic.generate(.small)
     for loss in LightFM.Loss.allCases {
       var model = LightFM(noComponents: 16, loss: loss, randomState: 1)
-      let history = try model.fit(data.train, epochs: 4, numThreads: 2) { _ in }
+      let history = try model.fit(data.train, epochs: 4, numThreads: 2) { _ in .continue }
       let losses = history.epochs.compactMap(\.loss)
       XCTAssertEqual(losses.count, 4, "\(loss)")
       XCTAssertTrue(losses.allSatisfy { $0.isFinite && $0 >= 0 }, "\(loss): \(losses)")

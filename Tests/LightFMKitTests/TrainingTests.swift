@@ -171,7 +171,10 @@ final class TrainingTests: XCTestCase {
       for threads in [1, 2] {
         var model = LightFM(noComponents: 16, loss: loss, randomState: 1)
         var reports: [TrainingProgress] = []
-        try model.fit(data.train, epochs: 5, numThreads: threads) { reports.append($0) }
+        try model.fit(data.train, epochs: 5, numThreads: threads) {
+          reports.append($0)
+          return .continue
+        }
         XCTAssertEqual(reports.map(\.epoch), [1, 2, 3, 4, 5])
         XCTAssertEqual(reports.last?.estimatedRemaining, 0)
         XCTAssertTrue("\(reports[0])".hasPrefix("epoch 1/5  "), "\(reports[0])")
@@ -333,7 +336,7 @@ final class TrainingTests: XCTestCase {
     XCTAssertLessThan(norm(b.users.embeddings), norm(a.users.embeddings))
   }
 
-  /// The README quickstart, verbatim apart from `verbose`.
+  /// The README quickstart, verbatim apart from the printing callback.
   func testReadmeQuickstart() throws {
     var dataset = Dataset()
     try dataset.fit(
@@ -344,7 +347,7 @@ final class TrainingTests: XCTestCase {
       ("user_3", "item_D", 1),
     ])
     var model = LightFM(noComponents: 30, loss: .warp, learningRate: 0.05, randomState: 42)
-    try model.fit(interactions, epochs: 20, numThreads: 2, verbose: false)
+    try model.fit(interactions, epochs: 20, numThreads: 2)
     let user = dataset.mapping().userIdMap["user_1"]!
     let scores = try model.predict(user: user, items: Array(0..<interactions.shape.columns))
     XCTAssertEqual(scores.count, 4)

@@ -47,7 +47,10 @@ final class ValidationTests: XCTestCase {
     let history = try model.fit(
       data.train, epochs: 5, numThreads: 2,
       validation: TrainingValidation(data.test, k: 7, every: 2, monitor: .auc)
-    ) { reports.append($0) }
+    ) {
+      reports.append($0)
+      return .continue
+    }
     XCTAssertEqual(history.epochs, reports)
     XCTAssertEqual(history.evaluations.map(\.epoch), [2, 4, 5])
     XCTAssertFalse(history.stoppedEarly)

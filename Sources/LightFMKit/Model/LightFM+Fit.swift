@@ -20,17 +20,19 @@ extension LightFM {
   ///     it scales that example's loss. Not supported with `.warpKOS`.
   ///   - epochs: passes over the data (≥ 0).
   ///   - numThreads: Hogwild workers (≥ 1). One thread with a seed reproduces bit for bit.
-  ///   - verbose: print one progress line per epoch to standard error.
   ///   - validation: held-out interactions evaluated while training, and early stopping
   ///     (`TrainingValidation`); the scores reach `progress` and the returned history.
   ///   - reportsLoss: measure each epoch's mean loss (`TrainingProgress.loss`) when something
-  ///     reads it (`verbose`, `progress` or `validation`); `false` skips the arithmetic.
-  ///   - progress: called on the calling thread after every epoch (and its evaluation).
+  ///     reads it (`progress` or `validation`); `false` skips the arithmetic.
+  ///   - progress: called on the calling thread after every epoch (and its evaluation) with
+  ///     where training is (`TrainingProgress`; print its `description` for a log line:
+  ///     training itself never prints); return `.stop` to end training after that epoch.
   /// - Returns: every epoch's report, and with validation the best and the kept epoch.
   /// - Throws: `LightFMError` for invalid hyper-parameters or arguments, non-finite values,
   ///   feature matrices that do not cover every user or item, weights that do not match the
   ///   interactions, validation interactions of the wrong shape or shared with the training
-  ///   ones, or a model that diverged (the model is then left as it was).
+  ///   ones, or a model that diverged; `CancellationError` when the task running the call is
+  ///   cancelled (checked before every epoch). On any error the model is left as it was.
   /// - Complexity: O(epochs · nnz · f · d) for f features per row; WARP-kOS and WARP score up to
   ///   `n` and `maxSampled` extra items per example.
   @discardableResult
@@ -41,14 +43,13 @@ extension LightFM {
     sampleWeight: COOMatrix? = nil,
     epochs: Int = 1,
     numThreads: Int = 1,
-    verbose: Bool = false,
     validation: TrainingValidation? = nil,
     reportsLoss: Bool = true,
-    progress: ((TrainingProgress) -> Void)? = nil
+    progress: ((TrainingProgress) -> TrainingDecision)? = nil
   ) throws -> TrainingHistory {
     try train(
       interactions, userFeatures: userFeatures, itemFeatures: itemFeatures,
-      sampleWeight: sampleWeight, epochs: epochs, numThreads: numThreads, verbose: verbose,
+      sampleWeight: sampleWeight, epochs: epochs, numThreads: numThreads,
       validation: validation, reportsLoss: reportsLoss, progress: progress, restart: true)
   }
 
@@ -61,14 +62,13 @@ extension LightFM {
     sampleWeight: COOMatrix? = nil,
     epochs: Int = 1,
     numThreads: Int = 1,
-    verbose: Bool = false,
     validation: TrainingValidation? = nil,
     reportsLoss: Bool = true,
-    progress: ((TrainingProgress) -> Void)? = nil
+    progress: ((TrainingProgress) -> TrainingDecision)? = nil
   ) throws -> TrainingHistory {
     try fit(
       COOMatrix(interactions), userFeatures: userFeatures, itemFeatures: itemFeatures,
-      sampleWeight: sampleWeight, epochs: epochs, numThreads: numThreads, verbose: verbose,
+      sampleWeight: sampleWeight, epochs: epochs, numThreads: numThreads,
       validation: validation, reportsLoss: reportsLoss, progress: progress)
   }
 
@@ -87,14 +87,13 @@ extension LightFM {
     sampleWeight: COOMatrix? = nil,
     epochs: Int = 1,
     numThreads: Int = 1,
-    verbose: Bool = false,
     validation: TrainingValidation? = nil,
     reportsLoss: Bool = true,
-    progress: ((TrainingProgress) -> Void)? = nil
+    progress: ((TrainingProgress) -> TrainingDecision)? = nil
   ) throws -> TrainingHistory {
     try train(
       interactions, userFeatures: userFeatures, itemFeatures: itemFeatures,
-      sampleWeight: sampleWeight, epochs: epochs, numThreads: numThreads, verbose: verbose,
+      sampleWeight: sampleWeight, epochs: epochs, numThreads: numThreads,
       validation: validation, reportsLoss: reportsLoss, progress: progress, restart: false)
   }
 
@@ -107,14 +106,13 @@ extension LightFM {
     sampleWeight: COOMatrix? = nil,
     epochs: Int = 1,
     numThreads: Int = 1,
-    verbose: Bool = false,
     validation: TrainingValidation? = nil,
     reportsLoss: Bool = true,
-    progress: ((TrainingProgress) -> Void)? = nil
+    progress: ((TrainingProgress) -> TrainingDecision)? = nil
   ) throws -> TrainingHistory {
     try fitPartial(
       COOMatrix(interactions), userFeatures: userFeatures, itemFeatures: itemFeatures,
-      sampleWeight: sampleWeight, epochs: epochs, numThreads: numThreads, verbose: verbose,
+      sampleWeight: sampleWeight, epochs: epochs, numThreads: numThreads,
       validation: validation, reportsLoss: reportsLoss, progress: progress)
   }
 
@@ -127,10 +125,9 @@ extension LightFM {
     sampleWeight: COOMatrix?,
     epochs: Int,
     numThreads: Int,
-    verbose: Bool,
     validation: TrainingValidation?,
     reportsLoss: Bool,
-    progress: ((TrainingProgress) -> Void)?,
+    progress: ((TrainingProgress) -> TrainingDecision)?,
     restart: Bool
   ) throws -> TrainingHistory {
     let start = ContinuousClock.now
@@ -183,7 +180,7 @@ extension LightFM {
     let trainer = Trainer(
       model: self, parameters: initial, interactions: interactions, weights: weights,
       userFeatures: userMatrix, itemFeatures: itemMatrix, threads: numThreads,
-      measuresLoss: reportsLoss && (verbose || progress != nil || validation != nil))
+      measuresLoss: reportsLoss && (progress != nil || validation != nil))
     var history = TrainingHistory()
     // With patience: the best evaluated epoch's parameters and generator, restored at the end.
     var best: (parameters: ModelParameters, generator: TrainingRNG)?
@@ -193,6 +190,9 @@ extension LightFM {
     // OpenBLAS is pinned to 1 thread while the Hogwild workers run (ARCHITECTURE.md §2), and restored
     // between epochs, so a progress callback that evaluates (GEMM scoring) runs at full speed.
     for epoch in 1...max(epochs, 1) where epochs > 0 {
+      // Parameters are stored into the model only after the last epoch, so a cancelled call
+      // leaves it as it was.
+      if Task.isCancelled { throw CancellationError() }
       let epochStart = ContinuousClock.now
       let loss = BLAS.withThreads(1) { trainer.epoch(rng: &rng, threads: numThreads) }
       if let (array, index) = trainer.firstNonFinite(threads: numThreads) {
@@ -235,10 +235,7 @@ extension LightFM {
         estimatedRemaining: trainingSeconds / Double(epoch) * Double(epochs - epoch),
         loss: loss, validation: scores, bestEpoch: history.bestEpoch)
       history.epochs.append(report)
-      if verbose {
-        FileHandle.standardError.write(Data((report.description + "\n").utf8))
-      }
-      progress?(report)
+      if progress?(report) == .stop { break }
       if let patience = validator?.patience, sinceBest >= patience, epoch < epochs {
         history.stoppedEarly = true
         break

@@ -33,7 +33,9 @@ extension LightFM {
   ///   lower item index.
   /// - Throws: `LightFMError` for an unfitted model, mismatched feature matrices, an index out
   ///   of range, a `count` below 1, a thread count below 1, or a popularity control that does
-  ///   not fit the catalog.
+  ///   not fit the catalog; `CancellationError` when the task running the call is cancelled
+  ///   (inside a task, users are scored in chunks of a few thousand, and cancellation is
+  ///   checked between them).
   /// - Complexity: O(U · I · d) arithmetic; O(threads · tile + U · k) memory.
   public func recommend(
     users: [Int]? = nil,
@@ -63,7 +65,7 @@ extension LightFM {
     }
     scorer.engine = engine
     scorer.threads = threads
-    return scorer.topK(k)
+    return try scorer.topKStoppingOnCancellation(k)
   }
 
   // MARK: - Checks shared by the scoring entry points
@@ -83,6 +85,27 @@ extension LightFM {
 }
 
 extension BlockedScorer {
+  /// `topK(k)`; inside a task, the queries are scored in chunks (16 blocks per thread) with a
+  /// cancellation check before each, so a cancelled task stops within one chunk.
+  ///
+  /// - Throws: `CancellationError` when the current task is cancelled.
+  func topKStoppingOnCancellation(_ k: Int) throws -> Recommendations {
+    try Task.checkCancellation()
+    let rows = queryRows ?? Array(0..<queries.count)
+    let chunk = 16 * max(1, threads) * userBlock
+    guard rows.count > chunk, withUnsafeCurrentTask(body: { $0 != nil }) else { return topK(k) }
+    var scorer = self
+    var parts: [Recommendations] = []
+    for start in stride(from: 0, to: rows.count, by: chunk) {
+      try Task.checkCancellation()
+      scorer.queryRows = Array(rows[start..<min(start + chunk, rows.count)])
+      parts.append(scorer.topK(k))
+    }
+    return Recommendations(
+      queries: rows, k: parts[0].k, storage: parts.flatMap(\.storage),
+      counts: parts.flatMap(\.counts))
+  }
+
   /// Restricts the items to `candidates`: their rows are gathered once into a packed matrix,
   /// in increasing item order (so ties still go to the lower item index).
   ///
