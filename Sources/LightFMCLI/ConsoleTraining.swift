@@ -2,9 +2,9 @@ import Foundation
 import LightFMKit
 
 /// The one training step of the CLI (`fit`, `fit --resume` and `demo`): the sample-weight rule
-/// applied the same way whether the model is new or resumed, and a progress line per epoch (or
-/// every `reportEvery` epochs) on standard error, with the epoch's mean loss and, on the epochs
-/// validated, the validation metrics.
+/// applied the same way whether the model is new or resumed; progress on standard error while it
+/// trains (`ProgressLine`, with the last epoch's mean loss); a line for every epoch validated
+/// (its loss and validation metrics) and for the last epoch.
 enum ConsoleTraining {
   /// Trains `model` on `data`; sample weights are passed unless every one is 1.
   ///
@@ -19,8 +19,7 @@ enum ConsoleTraining {
   @discardableResult
   static func train(
     _ model: inout LightFM, data: TrainingData, epochs: Int, threads: Int, label: String,
-    reportEvery: Int = 1, resuming: Bool = false, validation: TrainingValidation? = nil,
-    history: HistoryFile? = nil
+    resuming: Bool = false, validation: TrainingValidation? = nil, history: HistoryFile? = nil
   ) throws -> TrainingHistory {
     let weighted = data.weights.values.contains { $0 != 1 }
     if weighted && model.loss == .warpKOS {
@@ -30,12 +29,19 @@ enum ConsoleTraining {
           + "column, pass --min-rating to read it as ratings, or choose another loss")
     }
     var written: Error?
+    let line = ProgressLine(label, total: epochs, unit: .count("epochs"))
+    defer { line.finish() }
+    var last: TrainingProgress?
+    var shown = 0
     let progress = { (progress: TrainingProgress) in
-      if progress.epoch % reportEvery == 0 || progress.epoch == progress.epochs
-        || progress.validation != nil
-      {
+      last = progress
+      if progress.validation != nil {
+        line.finish()
         Console.note("\(label): \(progress.description)")
+        shown = progress.epoch
       }
+      line.update(
+        progress.epoch, detail: progress.loss.map { "  loss " + String(format: "%.4f", $0) } ?? "")
       if let history, written == nil {
         do { try history.append(progress) } catch { written = error }
       }
@@ -54,6 +60,8 @@ enum ConsoleTraining {
         sampleWeight: sampleWeight, epochs: epochs, numThreads: threads,
         validation: validation, progress: progress)
     }
+    line.finish()
+    if let last, last.epoch != shown { Console.note("\(label): \(last.description)") }
     if let written { throw written }
     if let validation { summarise(result, validation, label: label) }
     return result

@@ -42,6 +42,8 @@ struct Demo: ParsableCommand {
 
   @OptionGroup var threads: ThreadOptions
 
+  @OptionGroup var progress: ProgressOptions
+
   func validate() throws {
     if epochs < 1 { throw ValidationError("--epochs must be at least 1") }
     if components < 1 { throw ValidationError("--components must be at least 1") }
@@ -77,8 +79,7 @@ struct Demo: ParsableCommand {
       itemFeatures: itemFeatures)
     let trainingStarted = Date()
     try ConsoleTraining.train(
-      &estimator, data: data, epochs: epochs, threads: threads.count, label: "demo",
-      reportEvery: 5)
+      &estimator, data: data, epochs: epochs, threads: threads.count, label: "demo")
     let trainingSeconds = Date().timeIntervalSince(trainingStarted)
     print(
       "Trained \(loss.rawValue.uppercased()), d = \(components), \(epochs) epochs"

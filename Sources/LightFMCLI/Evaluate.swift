@@ -18,19 +18,30 @@ struct Evaluate: ParsableCommand {
   @OptionGroup var model: ModelInput
 
   @Option(
-    name: .long, help: ArgumentHelp("The test interactions (text or .npz).", valueName: "file"))
+    name: .long,
+    help: ArgumentHelp(
+      "The test interactions: text or .npz ('-' reads standard input).", valueName: "file"))
   var test: String
 
   @Option(
     name: .long,
     help: ArgumentHelp(
-      "The training interactions, left out of the ranking (text or .npz).", valueName: "file"))
+      "The training interactions, left out of the ranking: text or .npz ('-' reads standard "
+        + "input).",
+      valueName: "file"))
   var train: String?
 
-  @Option(name: .customLong("k"), help: ArgumentHelp("The cut-off k.", valueName: "k"))
+  @Option(name: .customLong("k"), help: ArgumentHelp("The cut-off k of precision@k, recall@k and NDCG@k.", valueName: "k"))
   var k: Int = 10
 
-  @OptionGroup var ratings: RatingOptions
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Read the third column of --test and --train as a rating: only lines rated at least R "
+        + "are test positives, and only they are left out of the ranking as training items "
+        + RatingOptions.rule,
+      valueName: "r"))
+  var minRating: Float?
 
   @OptionGroup var popularity: PopularityOptions
 
@@ -41,7 +52,10 @@ struct Evaluate: ParsableCommand {
 
   @OptionGroup var memory: MemoryOptions
 
+  @OptionGroup var progress: ProgressOptions
+
   func validate() throws {
+    try RatingOptions.validate(minRating)
     if k < 1 { throw ValidationError("--k must be at least 1") }
     try popularity.checkSource(hasTraining: train != nil, trainingOption: "--train")
   }
@@ -49,7 +63,7 @@ struct Evaluate: ParsableCommand {
   func run() throws {
     let loaded = try model.load()
     let report = try EvaluationReport.compute(
-      loaded, test: test, train: train, k: k, minRating: ratings.minRating,
+      loaded, test: test, train: train, k: k, minRating: minRating,
       popularity: popularity, threads: threads.count)
     print(json ? report.json : report.text)
   }

@@ -26,6 +26,8 @@ struct Export: ParsableCommand {
 
   @OptionGroup var model: ModelInput
 
+  @OptionGroup var progress: ProgressOptions
+
   @Option(
     name: .long,
     help: ArgumentHelp(

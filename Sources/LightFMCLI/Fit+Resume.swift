@@ -20,7 +20,7 @@ extension Fit {
     let loaded = try ModelInput(model: path).load()
     var dataset = loaded.dataset
     let input = try InteractionInput(path: train)
-    let positives = try input.trainingPositives(minRating: ratings.minRating)
+    let positives = try input.trainingPositives(minRating: minRating)
     let (usersBefore, itemsBefore) = (dataset.userIDs.count, dataset.itemIDs.count)
     do {
       try dataset.fitPartial(users: input.records.map(\.user), items: input.records.map(\.item))

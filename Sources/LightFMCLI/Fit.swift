@@ -28,22 +28,35 @@ struct Fit: ParsableCommand {
 
   @Option(
     name: .long,
-    help: ArgumentHelp("The training interactions (text or .npz).", valueName: "file"))
+    help: ArgumentHelp(
+      "The training interactions: text or .npz ('-' reads standard input; pipes and <(...) "
+        + "work).",
+      valueName: "file"))
   var train: String
 
   @Option(
     name: .long,
     help: ArgumentHelp(
-      "User features: id<sep>feature[:weight]... lines, or .npz.", valueName: "file"))
+      "User features: id<sep>feature[:weight]... lines, or .npz ('-' reads standard input). "
+        + "New models only: not with --resume.",
+      valueName: "file"))
   var userFeatures: String?
 
   @Option(
     name: .long,
     help: ArgumentHelp(
-      "Item features: id<sep>feature[:weight]... lines, or .npz.", valueName: "file"))
+      "Item features: id<sep>feature[:weight]... lines, or .npz ('-' reads standard input). "
+        + "New models only: not with --resume.",
+      valueName: "file"))
   var itemFeatures: String?
 
-  @OptionGroup var ratings: RatingOptions
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Read the third column of --train and --validate as a rating: lines rated at least R "
+        + "become positives of weight 1 and the others are dropped " + RatingOptions.rule,
+      valueName: "r"))
+  var minRating: Float?
 
   @Option(
     name: .long,
@@ -54,52 +67,83 @@ struct Fit: ParsableCommand {
       valueName: "file"))
   var resume: String?
 
-  @Option(name: .long, help: "The loss function.")
+  @Option(
+    name: .long,
+    help: ArgumentHelp("The loss function. New models only (--resume keeps the saved one)."))
   var loss: Loss = .warp
 
-  @Option(name: .long, help: "The per-parameter learning-rate schedule.")
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "The per-parameter learning-rate schedule. New models only (--resume keeps the saved "
+        + "one)."))
   var schedule: LearningSchedule = .adagrad
 
-  @Option(name: .long, help: ArgumentHelp("Embedding dimension d.", valueName: "n"))
+  @Option(
+    name: .long,
+    help: ArgumentHelp("Embedding dimension d. New models only.", valueName: "n"))
   var components: Int = 30
 
-  @Option(name: .long, help: ArgumentHelp("Initial learning rate (adagrad).", valueName: "x"))
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Initial learning rate; used by --schedule adagrad only. New models only.",
+      valueName: "x"))
   var learningRate: Float = 0.05
 
-  @Option(name: .long, help: ArgumentHelp("Passes over the training data.", valueName: "n"))
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Passes over the training data (with --resume: further passes).", valueName: "n"))
   var epochs: Int = 10
 
-  @Option(name: .long, help: ArgumentHelp("L2 penalty on user features.", valueName: "x"))
+  @Option(
+    name: .long,
+    help: ArgumentHelp("L2 penalty on user features. New models only.", valueName: "x"))
   var userAlpha: Float = 0
 
-  @Option(name: .long, help: ArgumentHelp("L2 penalty on item features.", valueName: "x"))
+  @Option(
+    name: .long,
+    help: ArgumentHelp("L2 penalty on item features. New models only.", valueName: "x"))
   var itemAlpha: Float = 0
 
   @Option(
     name: .long,
-    help: ArgumentHelp("WARP: most negatives sampled per positive.", valueName: "n"))
+    help: ArgumentHelp(
+      "Most negatives sampled per positive; --loss warp and warp-kos only. New models only.",
+      valueName: "n"))
   var maxSampled: Int = 10
 
   @Option(
     name: .customLong("kos-k"),
-    help: ArgumentHelp("WARP-kOS: the k-th highest scored positive is used.", valueName: "k"))
+    help: ArgumentHelp(
+      "The k-th highest scored positive is used; --loss warp-kos only. New models only.",
+      valueName: "k"))
   var kosK: Int = 5
 
   @Option(
     name: .customLong("kos-n"),
-    help: ArgumentHelp("WARP-kOS: positives sampled per example.", valueName: "n"))
+    help: ArgumentHelp(
+      "Positives sampled per example; --loss warp-kos only. New models only.", valueName: "n"))
   var kosN: Int = 10
 
-  @Option(name: .long, help: ArgumentHelp("Adadelta's decay rho.", valueName: "x"))
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Decay rho; --schedule adadelta only. New models only.", valueName: "x"))
   var rho: Float = 0.95
 
-  @Option(name: .long, help: ArgumentHelp("Adadelta's epsilon.", valueName: "x"))
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Epsilon; --schedule adadelta only. New models only.", valueName: "x"))
   var epsilon: Float = 1e-6
 
   @Option(
     name: .long,
     help: ArgumentHelp(
-      "Random seed; with --threads 1 training is reproducible bit for bit (default: random).",
+      "Random seed; with --threads 1 training is reproducible bit for bit (default: random). "
+        + "New models only: --resume continues the saved model's generator.",
       valueName: "n"))
   var seed: UInt64?
 
@@ -107,32 +151,40 @@ struct Fit: ParsableCommand {
 
   @OptionGroup var memory: MemoryOptions
 
+  @OptionGroup var progress: ProgressOptions
+
   @Option(
     name: .customLong("validate"),
     help: ArgumentHelp(
-      "Held-out interactions (text or .npz) to evaluate while training; users and items the "
-        + "training file does not have are skipped.",
+      "Held-out interactions (text or .npz; '-' reads standard input) to evaluate while "
+        + "training; users and items the training file does not have are skipped.",
       valueName: "file"))
   var validationFile: String?
 
   @Option(
-    name: .long, help: ArgumentHelp("Evaluate --validate every n epochs.", valueName: "n"))
+    name: .long,
+    help: ArgumentHelp("Evaluate --validate every n epochs (with --validate only).", valueName: "n"))
   var validateEvery: Int = 1
 
   @Option(
     name: .long,
-    help: ArgumentHelp("The cut-off k of the validation metrics.", valueName: "k"))
+    help: ArgumentHelp(
+      "The cut-off k of the validation metrics (with --validate only).", valueName: "k"))
   var validateK: Int = 10
 
   @Option(
     name: .long,
     help: ArgumentHelp(
-      "Stop after p evaluations without improvement of --monitor, keeping the best epoch.",
+      "Stop after p evaluations without improvement of --monitor, keeping the best epoch "
+        + "(with --validate only).",
       valueName: "p"))
   var patience: Int?
 
   @Option(
-    name: .long, help: "The validation metric --patience watches and the best epoch is picked by.")
+    name: .long,
+    help: ArgumentHelp(
+      "The validation metric --patience watches and the best epoch is picked by (with "
+        + "--validate only)."))
   var monitor: MonitoredMetric = .precision
 
   @Option(
@@ -146,10 +198,13 @@ struct Fit: ParsableCommand {
   @Option(
     name: .long,
     help: ArgumentHelp(
-      "Where to write the model (.lfm); written whole or not at all.", valueName: "file"))
+      "Where to write the model (.lfm); written whole or not at all (with --resume it may be "
+        + "the resumed file).",
+      valueName: "file"))
   var model: String
 
   func validate() throws {
+    try RatingOptions.validate(minRating)
     if components < 1 { throw ValidationError("--components must be at least 1") }
     if epochs < 1 { throw ValidationError("--epochs must be at least 1") }
     if !(learningRate.isFinite && learningRate > 0) {
@@ -198,12 +253,12 @@ struct Fit: ParsableCommand {
   /// `--validate` read through the training data's mappings.
   func validationSet(_ path: String, data: TrainingData) throws -> TrainingValidation {
     let (matrix, _) = try EvaluationReport.knownMatrix(
-      path, role: "validation", dataset: data.dataset, minRating: ratings.minRating,
+      path, role: "validation", dataset: data.dataset, minRating: minRating,
       label: "fit")
     guard matrix.nnz > 0 else {
       throw LightFMError.invalidData(
         "\(path): no validation interactions between users and items of --train"
-          + (ratings.minRating.map { " with a rating of at least \($0)" } ?? ""))
+          + (minRating.map { " with a rating of at least \($0)" } ?? ""))
     }
     return TrainingValidation(
       matrix, k: validateK, every: validateEvery, patience: patience, monitor: monitor.metric)
@@ -214,7 +269,7 @@ struct Fit: ParsableCommand {
   func fresh() throws -> (LightFM, TrainingData) {
     let data = try TrainingData.load(
       train: train, userFeatures: userFeatures, itemFeatures: itemFeatures,
-      minRating: ratings.minRating)
+      minRating: minRating)
     let shape = data.dataset.interactionsShape
     let features = (data.dataset.userFeatureNames.count, data.dataset.itemFeatureNames.count)
     Console.note(

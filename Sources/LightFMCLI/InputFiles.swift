@@ -1,18 +1,6 @@
 import Foundation
 import LightFMKit
 
-/// Whether a file is a zip archive (a scipy `.npz`), judged by its first bytes, not its name.
-///
-/// - Throws: `LightFMError` (`.io`) naming the path when it is missing, a directory or
-///   unreadable (every read is an error-checked POSIX call).
-func isZipArchive(_ path: String) throws -> Bool {
-  let file = try InputFile(path: path)
-  guard file.size != nil else { return false }  // a pipe: read as text
-  var head = [UInt8](repeating: 0, count: 4)
-  let n = try head.withUnsafeMutableBytes { try file.read(into: $0, at: 0) }
-  return n == 4 && head == [0x50, 0x4B, 0x03, 0x04]
-}
-
 /// Says on standard error that the first line of `path` was skipped as a header.
 func noteSkippedHeader(_ header: [String]?, line: Int?, path: String) {
   guard let header, let line else { return }
@@ -33,17 +21,20 @@ struct InteractionInput {
   /// Whether the records carry a third column (always true for a matrix: its values).
   let hasValues: Bool
 
+  /// Reads `path` (`-` for standard input; a pipe works too). An `.npz` is told from text by
+  /// its first bytes, not its name.
   init(path: String) throws {
-    self.path = path
-    if try isZipArchive(path) {
+    let content = try readInput(path)
+    if case .archive(let file) = content {
       // One record (two id strings, a value, a line) per stored entry, besides the matrix:
       // judged from the archive's headers before any data is read.
-      let url = URL(fileURLWithPath: path)
-      let size = try NPZ.sparseMatrixSize(from: url)
+      let size = try NPZ.sparseMatrixSize(from: URL(fileURLWithPath: file))
       try LoadLimits.default.require(
         count: size.nnz, size: MemoryLayout<InteractionRecord>.stride + 32,
         "\(path): \(size.nnz) interactions")
-      let matrix = try NPZ.readSparseMatrix(from: url)
+    }
+    if let matrix = try content.sparseMatrix() {
+      self.path = path
       isMatrix = true
       hasValues = true
       records = (0..<matrix.nnz).map { n in
@@ -52,8 +43,10 @@ struct InteractionInput {
           user: String(e.row), item: String(e.column), value: e.value, line: n + 1)
       }
     } else {
-      let file = try DelimitedText.readInteractions(from: URL(fileURLWithPath: path))
-      noteSkippedHeader(file.header, line: file.headerLine, path: path)
+      let (bytes, name) = try content.text(expecting: "user<sep>item lines")
+      self.path = name
+      let file = try DelimitedText.parseInteractions(bytes, file: name)
+      noteSkippedHeader(file.header, line: file.headerLine, path: name)
       isMatrix = false
       hasValues = file.columnCount >= 3
       records = file.records
@@ -144,9 +137,10 @@ enum FeatureInput {
   case text(FeatureFile)
   case matrix(COOMatrix, path: String)
 
+  /// Reads `path` (`-` for standard input; a pipe works too).
   init(path: String) throws {
-    if try isZipArchive(path) {
-      let matrix = try NPZ.readSparseMatrix(from: URL(fileURLWithPath: path))
+    let content = try readInput(path)
+    if let matrix = try content.sparseMatrix() {
       // Each row becomes an id and each column a feature name (a string and its entries in the
       // dataset's mappings): refuse a shape whose names alone exceed the budget.
       let (rows, columns) = (matrix.shape.rows, matrix.shape.columns)
@@ -156,8 +150,9 @@ enum FeatureInput {
           + "(\(rows) ids and \(columns) feature names)")
       self = .matrix(matrix, path: path)
     } else {
-      let file = try DelimitedText.readFeatures(from: URL(fileURLWithPath: path))
-      noteSkippedHeader(file.header, line: file.headerLine, path: path)
+      let (bytes, name) = try content.text(expecting: "id<sep>feature lines")
+      let file = try DelimitedText.parseFeatures(bytes, file: name)
+      noteSkippedHeader(file.header, line: file.headerLine, path: name)
       self = .text(file)
     }
   }
@@ -257,14 +252,16 @@ extension Dataset {
 
 // MARK: - Item names
 
-/// Display names from a file of `id<sep>name[<sep>...]` lines (MovieLens `u.item` works as is).
-func readNames(_ path: String?) throws -> [String: String] {
-  guard let path else { return [:] }
+/// Display names from a file of `id<sep>name[<sep>...]` lines (MovieLens `u.item` works as is;
+/// `-` reads standard input); `nil` without a file.
+func readNames(_ path: String?) throws -> [String: String]? {
+  guard let path else { return nil }
+  let (bytes, name) = try readInput(path).text(expecting: "id<sep>name lines")
   var names: [String: String] = [:]
-  for row in try DelimitedText.readRows(from: URL(fileURLWithPath: path)) {
+  for row in try DelimitedText.parseRows(bytes, file: name) {
     guard row.fields.count >= 2 else {
       throw LightFMError.parse(
-        file: path, line: row.line, "expected an id and a name, found one field")
+        file: name, line: row.line, "expected an id and a name, found one field")
     }
     if names[row.fields[0]] == nil { names[row.fields[0]] = row.fields[1] }
   }

@@ -9,8 +9,11 @@ struct LightFMCommand: ParsableCommand {
     abstract: "Train, evaluate and serve LightFM-style hybrid recommenders on the CPU.",
     discussion: """
       Start with `lightfm demo`. Data files are delimited text (tab, comma, '|' or '::') or \
-      scipy .npz sparse matrices; models are .lfm files written by `lightfm fit`. Progress and \
-      notes go to standard error; results to standard output.
+      scipy .npz sparse matrices; models are .lfm files written by `lightfm fit`. Every input \
+      file argument takes '-' for standard input, and reads pipes and process substitution \
+      (--train <(zcat ratings.tsv.gz)). Progress and notes go to standard error (--quiet \
+      turns progress off); results to standard output. Shell completion: \
+      `lightfm --generate-completion-script bash` (or zsh, fish).
       """,
     version: LightFM.version,
     subcommands: [

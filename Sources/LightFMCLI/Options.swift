@@ -20,13 +20,16 @@ enum OutputFormat: String, CaseIterable, ExpressibleByArgument {
 /// `--model FILE`: the `.lfm` file a command reads.
 struct ModelInput: ParsableArguments {
   @Option(
-    name: .long, help: ArgumentHelp("The model file written by `lightfm fit`.", valueName: "file"))
+    name: .long,
+    help: ArgumentHelp(
+      "The model file written by `lightfm fit` or `lightfm import` ('-' reads standard input).",
+      valueName: "file"))
   var model: String
 
   /// Loads the model; its mappings must be present (every `lightfm fit` model has them).
   func load() throws -> LoadedModel {
-    let url = URL(fileURLWithPath: model)
-    let saved = try LightFM.load(from: url)
+    let (bytes, name) = try readInput(model).text(expecting: "a .lfm model file")
+    let saved = try LightFM.load(bytes: bytes, file: name)
     guard let dataset = saved.dataset else {
       throw LightFMError(
         .corruptModel,
@@ -56,7 +59,8 @@ struct ThreadOptions: ParsableArguments {
   @Option(
     name: .long,
     help: ArgumentHelp(
-      "Worker threads (default: the number of active cores).", valueName: "n"))
+      "Worker threads for training and scoring (default: the number of active cores).",
+      valueName: "n"))
   var threads: Int?
 
   func validate() throws {
@@ -89,18 +93,15 @@ struct MemoryOptions: ParsableArguments {
   }
 }
 
-/// `--min-rating R`: how the third column of an interactions file is read.
-struct RatingOptions: ParsableArguments {
-  @Option(
-    name: .long,
-    help: ArgumentHelp(
-      "Read the third column as a rating and keep only lines rated at least this, as positives "
-        + "of weight 1 (LightFM's MovieLens protocol uses 4). Without it, the third column, if "
-        + "any, is a sample weight.",
-      valueName: "r"))
-  var minRating: Float?
+/// `--min-rating R`: how the third column of an interactions file is read. Each command
+/// declares the option itself, so that its help names the files it applies to.
+enum RatingOptions {
+  /// The help's common part, after the command's own first sentence.
+  static let rule =
+    "(LightFM's MovieLens protocol uses 4). Without it, the third column, if any, is a sample "
+    + "weight."
 
-  func validate() throws {
+  static func validate(_ minRating: Float?) throws {
     if let minRating, !minRating.isFinite {
       throw ValidationError("--min-rating must be a finite number, got \(minRating)")
     }
@@ -109,13 +110,15 @@ struct RatingOptions: ParsableArguments {
 
 /// `--format` and `--item-names`: how `recommend` and `similar` print their lists.
 struct ListOptions: ParsableArguments {
-  @Option(name: .long, help: "Output format: csv or jsonl.")
+  @Option(name: .long, help: "Output format: csv or jsonl (one JSON object per list).")
   var format: OutputFormat = .csv
 
   @Option(
     name: .long,
     help: ArgumentHelp(
-      "Item names, id<sep>name lines (MovieLens u.item works), added to the output.",
+      "Item names, id<sep>name lines (MovieLens u.item works; '-' reads standard input), "
+        + "added to the output as a name column (CSV) or a name field (JSON lines; left out for "
+        + "an item without a name). Items only: not applied to similar --user.",
       valueName: "file"))
   var itemNames: String?
 }

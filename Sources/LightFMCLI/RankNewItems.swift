@@ -22,7 +22,8 @@ struct RankNewItems: ParsableCommand {
   @Option(
     name: .long,
     help: ArgumentHelp(
-      "The new items' features: id<sep>feature[:weight]... lines.", valueName: "file"))
+      "The new items' features: id<sep>feature[:weight]... lines ('-' reads standard input).",
+      valueName: "file"))
   var features: String
 
   @OptionGroup var selection: UserSelection
@@ -38,6 +39,8 @@ struct RankNewItems: ParsableCommand {
   @OptionGroup var threads: ThreadOptions
 
   @OptionGroup var memory: MemoryOptions
+
+  @OptionGroup var progress: ProgressOptions
 
   func run() throws {
     let loaded = try model.load()

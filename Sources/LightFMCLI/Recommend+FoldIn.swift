@@ -24,10 +24,20 @@ extension Recommend {
     @Option(
       name: .long,
       help: ArgumentHelp(
-        "The new users' interactions, in the same format as fit's --train.", valueName: "file"))
+        "The new users' interactions, in the same format as fit's --train ('-' reads standard "
+          + "input). Every line's item is left out of its user's list, whatever its rating.",
+        valueName: "file"))
     var interactions: String
 
-    @OptionGroup var ratings: RatingOptions
+    @Option(
+      name: .long,
+      help: ArgumentHelp(
+        "Read the third column of --interactions (the fold-in input) as a rating: lines rated "
+          + "at least R are the new users' positives, of weight 1 " + RatingOptions.rule,
+        valueName: "r"))
+    var minRating: Float?
+
+    func validate() throws { try RatingOptions.validate(minRating) }
 
     @OptionGroup var lists: RecommendationOutput
 
@@ -36,6 +46,8 @@ extension Recommend {
     @OptionGroup var threads: ThreadOptions
 
     @OptionGroup var memory: MemoryOptions
+
+    @OptionGroup var progress: ProgressOptions
 
     func run() throws {
       var loaded = try model.load()
@@ -54,7 +66,7 @@ extension Recommend {
     func foldIn(into loaded: inout LoadedModel) throws -> (users: [Int], exclusion: CSRMatrix) {
       let path = interactions
       let input = try InteractionInput(path: path)
-      let positives = try input.positives(minRating: ratings.minRating)
+      let positives = try input.positives(minRating: minRating)
       var dataset = loaded.dataset
       let unknownItems = input.records.filter { !dataset.itemIDs.contains($0.item) }
       if let first = unknownItems.first {

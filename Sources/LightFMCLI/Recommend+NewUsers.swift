@@ -22,7 +22,8 @@ extension Recommend {
     @Option(
       name: .long,
       help: ArgumentHelp(
-        "The new users' features: id<sep>feature[:weight]... lines.", valueName: "file"))
+        "The new users' features: id<sep>feature[:weight]... lines ('-' reads standard input).",
+        valueName: "file"))
     var features: String
 
     @OptionGroup var lists: RecommendationOutput
@@ -31,16 +32,19 @@ extension Recommend {
 
     @OptionGroup var memory: MemoryOptions
 
+    @OptionGroup var progress: ProgressOptions
+
     func run() throws {
       let loaded = try model.load()
       let (ids, rows) = try coldStartRows(
         features, dataset: loaded.dataset, side: .user, label: "recommend")
+      let candidates = try lists.candidates(dataset: loaded.dataset)
       try lists.write(
         ids: ids, dataset: loaded.dataset, batchSize: ids.count, label: "recommend"
       ) { _ in
         try loaded.model.recommendForNewUsers(
           features: rows, k: lists.top, itemFeatures: loaded.itemFeatures,
-          numThreads: threads.count)
+          candidates: candidates, numThreads: threads.count)
       }
       Console.note("recommend: \(ids.count) new user(s) served from their features alone")
     }

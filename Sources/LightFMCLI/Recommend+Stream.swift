@@ -35,15 +35,24 @@ extension Recommend.KnownUsers {
         "--stream reads its users and their excluded items from standard input and writes to "
           + "standard output: drop \(conflicting.joined(separator: ", "))")
     }
+    let fromStandardInput = [
+      ("--model", model.model), ("--items", lists.items),
+      ("--item-names", lists.listOptions.itemNames),
+    ].filter { $0.1 == "-" }.map(\.0)
+    if !fromStandardInput.isEmpty {
+      throw LightFMError(
+        .invalidParameter,
+        "--stream reads its users from standard input: give "
+          + "\(fromStandardInput.joined(separator: ", ")) as a file, not '-'")
+    }
     let loaded = try model.load()
     // Each shard sees only its own users: popularity counts come from --popularity-from.
     let control = try popularity.control(
       dataset: loaded.dataset, training: nil, minRating: nil, label: "recommend")
     let listOptions = lists.listOptions
     let names = try readNames(listOptions.itemNames)
-    let writer = ListWriter(
-      format: listOptions.format, names: listOptions.itemNames == nil ? nil : names,
-      queryKey: "user")
+    let candidates = try lists.candidates(dataset: loaded.dataset)
+    let writer = ListWriter(format: listOptions.format, names: names, queryKey: "user")
     let sink = try OutputSink(path: nil)
     var parser = StreamLineParser(dataset: loaded.dataset)
     var batch = StreamBatch()
@@ -52,7 +61,7 @@ extension Recommend.KnownUsers {
       guard !batch.users.isEmpty else { return }
       let scored = try loaded.model.recommend(
         users: batch.users, count: lists.top,
-        excluding: try batch.exclusion(items: parser.itemCount),
+        excluding: try batch.exclusion(items: parser.itemCount), candidates: candidates,
         userFeatures: loaded.userFeatures, itemFeatures: loaded.itemFeatures,
         popularity: control, numThreads: threads.count)
       let ids = loaded.dataset

@@ -56,6 +56,8 @@ extension Recommend {
         hasTraining: selection.exclude != nil, trainingOption: "--exclude")
     }
 
+    @OptionGroup var progress: ProgressOptions
+
     func run() throws {
       if stream { return try recommendStream() }
       let loaded = try model.load()
@@ -87,7 +89,7 @@ struct UserSelection: ParsableArguments {
     name: .long,
     help: ArgumentHelp(
       "Interactions whose items are left out for their user, such as the training file "
-        + "(every line counts, whatever its rating).",
+        + "('-' reads standard input; every line counts, whatever its rating).",
       valueName: "file"))
   var exclude: String?
 
@@ -95,11 +97,7 @@ struct UserSelection: ParsableArguments {
   /// error with file and line.
   func userIndices(dataset: Dataset) throws -> [Int]? {
     guard let path = users else { return nil }
-    let name = path == "-" ? "<stdin>" : path
-    let bytes =
-      path == "-"
-      ? [UInt8](FileHandle.standardInput.readDataToEndOfFile())
-      : [UInt8](try readWhole(path))
+    let (bytes, name) = try readInput(path).text(expecting: "one user id per line")
     return try DelimitedText.parseIDs(bytes, file: name).map { entry in
       guard let index = dataset.userIDs[entry.id] else {
         throw LightFMError(
@@ -130,8 +128,9 @@ struct UserSelection: ParsableArguments {
 struct BatchOptions: ParsableArguments {
   @Option(
     name: .long,
-    help: ArgumentHelp("Users scored per batch (each batch is written when done).", valueName: "n")
-  )
+    help: ArgumentHelp(
+      "Users scored per batch; each batch is written when done (known users and fold-in).",
+      valueName: "n"))
   var batchSize: Int = 2048
 
   func validate() throws {
@@ -146,13 +145,40 @@ struct RecommendationOutput: ParsableArguments {
 
   @Option(
     name: .long,
-    help: ArgumentHelp("Write here instead of standard output.", valueName: "file"))
+    help: ArgumentHelp(
+      "Write here instead of standard output ('-' is standard output); the file appears only "
+        + "when every list is written.",
+      valueName: "file"))
   var output: String?
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Recommend only from these items, one id per line ('-' reads standard input; default: "
+        + "every item of the model). An id the model does not know is an error.",
+      valueName: "file"))
+  var items: String?
 
   @OptionGroup var listOptions: ListOptions
 
   func validate() throws {
     if top < 1 { throw ValidationError("--top must be at least 1") }
+  }
+
+  /// The `--items` list as item indices (`nil` without `--items`); an unknown id is an error
+  /// with file and line.
+  func candidates(dataset: Dataset) throws -> [Int]? {
+    guard let path = items else { return nil }
+    let (bytes, name) = try readInput(path).text(expecting: "one item id per line")
+    return try DelimitedText.parseIDs(bytes, file: name).map { entry in
+      guard let index = dataset.itemIDs[entry.id] else {
+        throw LightFMError(
+          .unknownID,
+          "\(name):\(entry.line): unknown item id '\(entry.id)': the model has "
+            + "\(dataset.itemIDs.count) items (for example '\(dataset.itemIDs.id(at: 0))')")
+      }
+      return index
+    }
   }
 
   /// Writes the header, then `lists(users)` for each user id in `ids` order, then completes the
@@ -163,10 +189,10 @@ struct RecommendationOutput: ParsableArguments {
   ) throws {
     let names = try readNames(listOptions.itemNames)
     let sink = try OutputSink(path: output)
-    let writer = ListWriter(
-      format: listOptions.format, names: listOptions.itemNames == nil ? nil : names,
-      queryKey: "user")
+    let writer = ListWriter(format: listOptions.format, names: names, queryKey: "user")
     try sink.write(writer.header)
+    let progress = ProgressLine(label, total: ids.count, unit: .count("users"))
+    defer { progress.finish() }
     var done = 0
     for start in stride(from: 0, to: ids.count, by: batchSize) {
       let batch = Array(start..<min(start + batchSize, ids.count))
@@ -178,7 +204,7 @@ struct RecommendationOutput: ParsableArguments {
       }
       sink.flush()
       done += batch.count
-      if ids.count > batchSize { Console.note("\(label): \(done)/\(ids.count) users") }
+      progress.update(done)
     }
     try sink.finish()
   }
@@ -190,28 +216,24 @@ struct RecommendationOutput: ParsableArguments {
     popularity: PopularityControl = .none, batchSize: Int, threads: Int
   ) throws {
     let dataset = loaded.dataset
+    let candidates = try candidates(dataset: dataset)
     try write(
       ids: users.map { dataset.userIDs.id(at: $0) }, dataset: dataset, batchSize: batchSize,
       label: "recommend"
     ) { batch in
       try loaded.model.recommend(
-        users: batch.map { users[$0] }, count: top, excluding: exclusion,
+        users: batch.map { users[$0] }, count: top, excluding: exclusion, candidates: candidates,
         userFeatures: loaded.userFeatures, itemFeatures: loaded.itemFeatures,
         popularity: popularity, numThreads: threads)
     }
   }
 }
 
-/// Reads a file whole through error-checked POSIX calls, with an error that names it (missing,
-/// a directory, unreadable, or over the memory budget).
-func readWhole(_ path: String) throws -> Data {
-  Data(try readFileBytes(path))
-}
-
 /// Formats ranked lists (recommendations or similar items) as CSV or JSON lines.
 struct ListWriter {
   let format: OutputFormat
-  /// Item names to add, or `nil` for no name column.
+  /// Item names to add, or `nil` for no name column (JSON lines leave out `name` for an item
+  /// without one).
   let names: [String: String]?
   /// What the query column is called: `user` or `item`.
   let queryKey: String
@@ -238,7 +260,7 @@ struct ListWriter {
         var object =
           "{\(jsonString(itemKey)): \(jsonString(entry.id)), "
           + "\(jsonString(scoreKey)): \(jsonNumber(entry.score))"
-        if let names { object += ", \"name\": \(jsonString(names[entry.id] ?? ""))" }
+        if let name = names?[entry.id] { object += ", \"name\": \(jsonString(name))" }
         return object + "}"
       }
       return "{\(jsonString(queryKey)): \(jsonString(query)), \"items\": ["

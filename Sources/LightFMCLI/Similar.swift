@@ -13,10 +13,21 @@ struct Similar: ParsableCommand {
 
   @OptionGroup var model: ModelInput
 
-  @Option(name: .long, help: ArgumentHelp("The item id to start from.", valueName: "id"))
+  @OptionGroup var progress: ProgressOptions
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "The item to start from: its id, or with --item-names its name when no item has that id "
+        + "(exact, else ignoring case; a name shared by several items is an error).",
+      valueName: "id"))
   var item: String?
 
-  @Option(name: .long, help: ArgumentHelp("A user id to start from instead.", valueName: "id"))
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "A user id to start from instead (lists similar users; --item-names does not apply).",
+      valueName: "id"))
   var user: String?
 
   @Option(name: .long, help: ArgumentHelp("How many to list.", valueName: "n"))
@@ -38,19 +49,20 @@ struct Similar: ParsableCommand {
     let dataset = loaded.dataset
     let side: Side = item != nil ? .item : .user
     let isItem = side == .item
-    let id = item ?? user ?? ""
     let ids = dataset.ids(side)
+    let names = isItem ? try readNames(output.itemNames) : nil
+    let given = item ?? user ?? ""
+    let id = try names.map { try Self.itemID(given, names: $0, ids: ids) } ?? given
     guard let index = ids[id] else {
       throw LightFMError(
         .unknownID,
-        "unknown \(side) id '\(id)': the model has \(ids.count) \(side)s (for example "
-          + "'\(ids.id(at: 0))')")
+        "unknown \(side) \(names == nil ? "id" : "id or name") '\(id)': the model has "
+          + "\(ids.count) \(side)s (for example '\(ids.id(at: 0))')")
     }
     let list =
       isItem
       ? try loaded.model.similarItems(to: index, k: top, itemFeatures: loaded.itemFeatures)
       : try loaded.model.similarUsers(to: index, k: top, userFeatures: loaded.userFeatures)
-    let names = isItem ? try readNames(output.itemNames) : nil
     var writer = ListWriter(
       format: output.format, names: names, queryKey: side.rawValue)
     writer.itemKey = "similar_\(side)"
@@ -59,5 +71,26 @@ struct Similar: ParsableCommand {
     try sink.write(writer.header)
     try sink.write(writer.lines(query: id, items: list.map { (ids.id(at: $0.item), $0.score) }))
     try sink.finish()
+  }
+
+  /// The id `query` stands for: itself when an item has that id, else the one item whose name
+  /// is `query` (exactly, else ignoring case).
+  ///
+  /// - Throws: `LightFMError` (`.unknownID`) when several items share the name.
+  static func itemID(_ query: String, names: [String: String], ids: IDMapping) throws -> String {
+    if ids.contains(query) { return query }
+    var matches = names.filter { ids.contains($0.key) && $0.value == query }.map(\.key)
+    if matches.isEmpty {
+      let folded = query.lowercased()
+      matches = names.filter { ids.contains($0.key) && $0.value.lowercased() == folded }
+        .map(\.key)
+    }
+    guard matches.count <= 1 else {
+      throw LightFMError(
+        .unknownID,
+        "the name '\(query)' belongs to \(matches.count) items (ids "
+          + matches.sorted().prefix(5).joined(separator: ", ") + "): give an id with --item")
+    }
+    return matches.first ?? query
   }
 }

@@ -31,8 +31,10 @@ extension CLITests {
         "--history", "history.csv",
       ])
     XCTAssertEqual(run.status, 0, run.stderr)
+    // One line per validated epoch (2, 4 and the last, 5); the others are progress, which a
+    // log gets at most every few seconds.
     let lines = run.stderr.split(separator: "\n").filter { $0.hasPrefix("fit: epoch") }
-    XCTAssertEqual(lines.count, 5, run.stderr)
+    XCTAssertEqual(lines.count, 3, run.stderr)
     XCTAssertTrue(lines.allSatisfy { $0.contains("  loss ") }, run.stderr)
     XCTAssertEqual(lines.filter { $0.contains("precision@3 ") }.count, 3, run.stderr)
     XCTAssertTrue(run.stderr.contains("fit: best precision@3 "), run.stderr)

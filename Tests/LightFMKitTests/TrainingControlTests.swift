@@ -6,7 +6,8 @@ import _LightFMTestSupport
 /// The caller's control over long work: the progress callback stops training, and a cancelled
 /// task stops `fit` and `recommend` with the model left as it was.
 final class TrainingControlTests: XCTestCase {
-  let data = Synthetic.generate(Synthetic.Configuration(users: 300, items: 200, interactions: 6_000))
+  let data = Synthetic.generate(
+    Synthetic.Configuration(users: 300, items: 200, interactions: 6_000))
 
   func model() -> LightFM { LightFM(noComponents: 8, loss: .warp, randomState: 7) }
 
@@ -42,7 +43,7 @@ final class TrainingControlTests: XCTestCase {
       }
     }
     let (error, m, seen) = await task.value
-    XCTAssertTrue(error is CancellationError, "expected CancellationError, got \(String(describing: error))")
+    XCTAssertTrue(error is CancellationError, "got \(String(describing: error))")
     XCTAssertEqual(seen, [1, 2], "stops before the next epoch")
     XCTAssertFalse(m.isFitted)
   }

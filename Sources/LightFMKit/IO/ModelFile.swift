@@ -400,6 +400,14 @@ extension LightFM {
   public static func load(from url: URL) throws -> SavedModel {
     try ModelFile.decode(try readFileBytes(url), file: url.path)
   }
+
+  /// Reads a model from the bytes of a `.lfm` file (read from a pipe or standard input, say);
+  /// `file` names it in errors.
+  ///
+  /// - Throws: as `load(from:)`.
+  public static func load(bytes: [UInt8], file: String) throws -> SavedModel {
+    try ModelFile.decode(bytes, file: file)
+  }
 }
 
 // MARK: - Strings and small values

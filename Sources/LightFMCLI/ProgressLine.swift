@@ -1,0 +1,156 @@
+import ArgumentParser
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// `--quiet`: no progress on standard error.
+struct ProgressOptions: ParsableArguments {
+  @Flag(
+    name: .long,
+    help: "Show no progress on standard error (notes, warnings and errors still appear).")
+  var quiet = false
+
+  /// Turns progress off for the process (`ProgressLine.enabled`).
+  func validate() throws {
+    if quiet { ProgressLine.enabled = false }
+  }
+}
+
+/// The progress of one long step (loading a file, fitting, scoring the catalog) on standard
+/// error: the count done, the rate and the time left.
+///
+/// On a terminal it is one line redrawn in place (`\r`, the text, then clear to the end of the
+/// line) at most ten times a second, and erased when the step is done. When standard error is
+/// not a terminal (a log file, a pipe), it is a plain line at most every `plainInterval`
+/// seconds, so logs stay short.
+final class ProgressLine {
+  /// Whether progress is shown at all (`--quiet` turns it off). Set once, before any work.
+  nonisolated(unsafe) static var enabled = true
+  /// Whether standard error is a terminal, judged once.
+  static let isTerminal = isatty(STDERR_FILENO) == 1
+  /// Seconds between two plain lines when standard error is not a terminal.
+  static let plainInterval = 5.0
+  /// Seconds between two redraws on a terminal.
+  static let redrawInterval = 0.1
+
+  /// What is counted.
+  enum Unit {
+    /// Bytes, shown in MB.
+    case bytes
+    /// Things, shown with their plural noun (`users`, `epochs`).
+    case count(String)
+  }
+
+  private let label: String
+  private let total: Int?
+  private let unit: Unit
+  private let started = ContinuousClock.now
+  private var lastShown: ContinuousClock.Instant?
+  private var drawn = false
+
+  /// - Parameters:
+  ///   - label: what is in progress, e.g. `fit` or `loading ua.base`.
+  ///   - total: the count when done, or `nil` when unknown (a pipe's bytes).
+  init(_ label: String, total: Int?, unit: Unit) {
+    self.label = label
+    self.total = total
+    self.unit = unit
+  }
+
+  /// Reports `done` units finished; draws when due. `detail` is appended to the line.
+  func update(_ done: Int, detail: String = "") {
+    guard Self.enabled else { return }
+    let now = ContinuousClock.now
+    let interval = Self.isTerminal ? Self.redrawInterval : Self.plainInterval
+    let since = seconds(now - (lastShown ?? started))
+    let due = since >= interval
+    guard due || (Self.isTerminal && done == total && drawn) else { return }
+    lastShown = now
+    let text = line(done, elapsed: seconds(now - started)) + detail
+    if Self.isTerminal {
+      drawn = true
+      writeStandardError("\r" + fitted(text) + "\u{1B}[K")
+    } else {
+      writeStandardError(text + "\n")
+    }
+  }
+
+  /// Ends the step: on a terminal the line is erased, so what follows starts on a clean line.
+  func finish() {
+    guard drawn else { return }
+    drawn = false
+    writeStandardError("\r\u{1B}[K")
+  }
+
+  /// `label: 3/10 epochs  30%  1.9 epochs/s  left 4 s`.
+  func line(_ done: Int, elapsed: Double) -> String {
+    let rate = elapsed > 0 ? Double(done) / elapsed : 0
+    var text = "\(label): "
+    switch unit {
+    case .bytes:
+      text += megabytes(done) + (total.map { "/" + megabytes($0) } ?? "") + " MB"
+    case .count(let noun):
+      text += "\(done)" + (total.map { "/\($0)" } ?? "") + " \(noun)"
+    }
+    if let total, total > 0 {
+      text += "  \(Int(Double(done) / Double(total) * 100))%"
+    }
+    switch unit {
+    case .bytes: text += "  \(Self.number(rate / 1e6)) MB/s"
+    case .count(let noun): text += "  \(Self.number(rate)) \(noun)/s"
+    }
+    if let total, rate > 0, done < total {
+      text += "  left " + Self.duration(Double(total - done) / rate)
+    }
+    return text
+  }
+
+  private func megabytes(_ bytes: Int) -> String { String(format: "%.1f", Double(bytes) / 1e6) }
+
+  /// Three significant figures at most: 1234, 12.3, 1.23.
+  static func number(_ x: Double) -> String {
+    if x >= 100 { return String(format: "%.0f", x) }
+    if x >= 10 { return String(format: "%.1f", x) }
+    return String(format: "%.2f", x)
+  }
+
+  /// `4 s`, `2 min 05 s`, `1 h 03 min`.
+  static func duration(_ s: Double) -> String {
+    let t = Int(s.rounded(.up))
+    if t < 60 { return "\(t) s" }
+    if t < 3600 { return String(format: "%d min %02d s", t / 60, t % 60) }
+    return String(format: "%d h %02d min", t / 3600, (t % 3600) / 60)
+  }
+
+  /// The text cut to the terminal's width, so that it never wraps (a wrapped line cannot be
+  /// redrawn with `\r`).
+  private func fitted(_ text: String) -> String {
+    var size = winsize()
+    guard ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 1 else { return text }
+    let width = Int(size.ws_col) - 1
+    return text.count > width ? String(text.prefix(width)) : text
+  }
+
+  private func seconds(_ d: Duration) -> Double {
+    let (s, attoseconds) = d.components
+    return Double(s) + Double(attoseconds) * 1e-18
+  }
+}
+
+/// Writes to standard error with write(2), best effort: progress is not worth failing for.
+func writeStandardError(_ text: String) {
+  var bytes = Array(text.utf8)
+  var offset = 0
+  while offset < bytes.count {
+    let n = bytes.withUnsafeMutableBytes {
+      write(STDERR_FILENO, $0.baseAddress! + offset, $0.count - offset)
+    }
+    if n < 0 && errno == EINTR { continue }
+    if n <= 0 { return }
+    offset += n
+  }
+}
