@@ -31,7 +31,9 @@ struct Evaluate: ParsableCommand {
       valueName: "file"))
   var train: String?
 
-  @Option(name: .customLong("k"), help: ArgumentHelp("The cut-off k of precision@k, recall@k and NDCG@k.", valueName: "k"))
+  @Option(
+    name: .customLong("k"),
+    help: ArgumentHelp("The cut-off k of precision@k, recall@k and NDCG@k.", valueName: "k"))
   var k: Int = 10
 
   @Option(

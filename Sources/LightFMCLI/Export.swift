@@ -13,7 +13,9 @@ struct Export: ParsableCommand {
       summed through the feature matrices, as LightFM's get_*_representations) with \
       user_representation_biases.npy / item_representation_biases.npy; user_ids.txt, \
       item_ids.txt, user_features.txt and item_features.txt (one per line, in index order); \
-      and model.json (hyper-parameters and shapes).
+      user_feature_matrix.npz / item_feature_matrix.npz (the scipy sparse feature matrix, only \
+      when the model has features beyond the identity); and model.json (hyper-parameters and \
+      shapes). `lightfm import` reads the directory back into a model file.
 
       The files are written into a fresh directory beside DIR and then moved into place, so a \
       failed export leaves nothing behind. An existing DIR must be empty unless --force is \
@@ -130,13 +132,18 @@ struct Export: ParsableCommand {
     let lists = Side.allCases.flatMap { side in
       [("\(side)_ids", dataset.ids(side)), ("\(side)_features", dataset.featureNames(side))]
     }
+    for (side, matrix) in [(Side.user, loaded.userFeatures), (.item, loaded.itemFeatures)] {
+      guard let matrix, !matrix.isIdentity else { continue }
+      try ExportLayout.writeNPZ(
+        matrix, to: directory.appendingPathComponent(ExportLayout.featureMatrixName(side)))
+    }
     for (name, mapping) in lists {
       let text = mapping.ids.map { $0 + "\n" }.joined()
       try AtomicFileWriter.write(
         Array(text.utf8), to: directory.appendingPathComponent("\(name).txt"))
     }
     let fields: [(String, String)] = [
-      ("format", jsonString("lightfm-export-1")),
+      ("format", jsonString(ExportLayout.format)),
       ("loss", jsonString(model.loss.rawValue)),
       ("learning_schedule", jsonString(model.learningSchedule.rawValue)),
       ("no_components", "\(d)"),

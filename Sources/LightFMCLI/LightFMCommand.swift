@@ -18,7 +18,7 @@ struct LightFMCommand: ParsableCommand {
     version: LightFM.version,
     subcommands: [
       Fit.self, Evaluate.self, Recommend.self, RankNewItems.self, Similar.self, Export.self,
-      Demo.self,
+      Import.self, Demo.self,
     ]
   )
 }
