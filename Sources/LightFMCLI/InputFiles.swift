@@ -11,6 +11,11 @@ func noteSkippedHeader(_ header: [String]?, line: Int?, path: String) {
 
 // MARK: - Interactions
 
+/// What the progress line says while a text file's bytes are parsed.
+func parsing(_ bytes: [UInt8]) -> String {
+  "parsing " + String(format: "%.1f", Double(bytes.count) / 1e6) + " MB"
+}
+
 /// An interactions file as read: delimited text, or a scipy sparse matrix whose row and column
 /// indices are the user and item ids.
 struct InteractionInput {
@@ -45,7 +50,9 @@ struct InteractionInput {
     } else {
       let (bytes, name) = try content.text(expecting: "user<sep>item lines")
       self.path = name
-      let file = try DelimitedText.parseInteractions(bytes, file: name)
+      let file = try ProgressLine.elapsed("loading \(name)", parsing(bytes)) {
+        try DelimitedText.parseInteractions(bytes, file: name)
+      }
       noteSkippedHeader(file.header, line: file.headerLine, path: name)
       isMatrix = false
       hasValues = file.columnCount >= 3
@@ -151,7 +158,9 @@ enum FeatureInput {
       self = .matrix(matrix, path: path)
     } else {
       let (bytes, name) = try content.text(expecting: "id<sep>feature lines")
-      let file = try DelimitedText.parseFeatures(bytes, file: name)
+      let file = try ProgressLine.elapsed("loading \(name)", parsing(bytes)) {
+        try DelimitedText.parseFeatures(bytes, file: name)
+      }
       noteSkippedHeader(file.header, line: file.headerLine, path: name)
       self = .text(file)
     }

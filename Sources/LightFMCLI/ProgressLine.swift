@@ -73,7 +73,7 @@ final class ProgressLine {
     let text = line(done, elapsed: seconds(now - started)) + detail
     if Self.isTerminal {
       drawn = true
-      writeStandardError("\r" + fitted(text) + "\u{1B}[K")
+      writeStandardError("\r" + Self.fitted(text) + "\u{1B}[K")
     } else {
       writeStandardError(text + "\n")
     }
@@ -126,9 +126,47 @@ final class ProgressLine {
     return String(format: "%d h %02d min", t / 3600, (t % 3600) / 60)
   }
 
+  /// Runs `body` (work that counts nothing, such as parsing a file already read) while a timer
+  /// shows `label: what  N s` as `update` would, and erases it when `body` returns.
+  static func elapsed<T>(_ label: String, _ what: String, _ body: () throws -> T) rethrows -> T {
+    guard enabled else { return try body() }
+    let queue = DispatchQueue(label: "lightfm.progress")
+    let timer = DispatchSource.makeTimerSource(queue: queue)
+    let drawn = DrawnFlag()
+    let started = ContinuousClock.now
+    let interval = isTerminal ? redrawInterval : plainInterval
+    timer.schedule(deadline: .now() + interval, repeating: interval)
+    timer.setEventHandler {
+      let (s, attoseconds) = (ContinuousClock.now - started).components
+      let seconds = Double(s) + Double(attoseconds) * 1e-18
+      let shown = seconds < 60 ? String(format: "%.1f s", seconds) : duration(seconds)
+      let text = "\(label): \(what)  \(shown)"
+      if isTerminal {
+        drawn.value = true
+        writeStandardError("\r" + fitted(text) + "\u{1B}[K")
+      } else {
+        writeStandardError(text + "\n")
+      }
+    }
+    timer.resume()
+    defer {
+      timer.cancel()
+      // The handler runs on `queue`: once this returns, it has finished and will not run again.
+      queue.sync {
+        if drawn.value { writeStandardError("\r\u{1B}[K") }
+      }
+    }
+    return try body()
+  }
+
+  /// Whether the timer of `elapsed` drew a line; touched on its queue only.
+  private final class DrawnFlag: @unchecked Sendable {
+    var value = false
+  }
+
   /// The text cut to the terminal's width, so that it never wraps (a wrapped line cannot be
   /// redrawn with `\r`).
-  private func fitted(_ text: String) -> String {
+  private static func fitted(_ text: String) -> String {
     var size = winsize()
     guard ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 1 else { return text }
     let width = Int(size.ws_col) - 1
