@@ -142,7 +142,7 @@ final class CLITests: XCTestCase {
   func testEveryCommandHasHelpOnEveryOption() throws {
     let commands = [
       "fit", "evaluate", "recommend", "recommend known-users", "recommend fold-in",
-      "recommend new-users", "rank-new-items", "similar", "export", "demo",
+      "recommend new-users", "rank-new-items", "similar", "export", "import", "demo",
     ]
     for command in commands {
       let run = try lightfm(command.split(separator: " ").map(String.init) + ["--help"])
