@@ -175,8 +175,8 @@ struct Import: ParsableCommand {
     return LightFM(
       noComponents: Int(try number("no_components", 10)), k: Int(try number("k", 5)),
       n: Int(try number("n", 10)),
-      learningSchedule: try text("learning_schedule", LearningSchedule.adagrad),
-      loss: try text("loss", Loss.logistic),
+      learningSchedule: try text("learning_schedule", LightFM.LearningSchedule.adagrad),
+      loss: try text("loss", LightFM.Loss.logistic),
       learningRate: Float(try number("learning_rate", 0.05)), rho: Float(try number("rho", 0.95)),
       epsilon: Float(try number("epsilon", 1e-6)), itemAlpha: Float(try number("item_alpha", 0)),
       userAlpha: Float(try number("user_alpha", 0)),

@@ -43,7 +43,7 @@ extension Recommend {
         ids: ids, dataset: loaded.dataset, batchSize: ids.count, label: "recommend"
       ) { _ in
         try loaded.model.recommendForNewUsers(
-          features: rows, k: lists.top, itemFeatures: loaded.itemFeatures,
+          features: rows, count: lists.top, itemFeatures: loaded.itemFeatures,
           candidates: candidates, numThreads: threads.count)
       }
       Console.note("recommend: \(ids.count) new user(s) served from their features alone")

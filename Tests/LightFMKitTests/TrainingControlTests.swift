@@ -84,7 +84,7 @@ final class TrainingControlTests: XCTestCase {
     let task = Task { () -> Error? in
       withUnsafeCurrentTask { $0?.cancel() }
       do {
-        _ = try fitted.recommend(k: 5, numThreads: 1)
+        _ = try fitted.recommend(count: 5, numThreads: 1)
         return nil
       } catch {
         return error
@@ -102,9 +102,9 @@ final class TrainingControlTests: XCTestCase {
     var m = LightFM(noComponents: 4, loss: .bpr, randomState: 1)
     try m.fit(big.train, epochs: 1)
     let fitted = m
-    let whole = try fitted.recommend(k: 5, excluding: big.train.toCSR(), numThreads: 1)
+    let whole = try fitted.recommend(count: 5, excluding: big.train.toCSR(), numThreads: 1)
     let chunked = try await Task {
-      try fitted.recommend(k: 5, excluding: big.train.toCSR(), numThreads: 1)
+      try fitted.recommend(count: 5, excluding: big.train.toCSR(), numThreads: 1)
     }.value
     XCTAssertEqual(chunked.queries, whole.queries)
     XCTAssertTrue(zip(chunked, whole).allSatisfy { $0 == $1 })
