@@ -1,5 +1,8 @@
 import Foundation
 import XCTest
+import _LightFMTestSupport
+
+@testable import LightFMKit
 
 #if canImport(Glibc)
   import Glibc
@@ -144,6 +147,16 @@ extension CLITests {
     run = try lightfm(["similar", "--model", "file.lfm", "--item", "x1", "--top", "2"])
     XCTAssertEqual(viaStdin.status, 0)
     XCTAssertEqual(viaStdin.stdout, run.stdout)
+    // A scipy matrix through a pipe is told from text by its bytes, as a file is.
+    try NPZWriter.writeCOO(
+      try COOMatrix(
+        rows: 3, columns: 4, rowIndices: [0, 1, 2, 2], columnIndices: [0, 1, 2, 3],
+        values: [1, 1, 1, 1]),
+      to: directory.appendingPathComponent("small.npz"))
+    let npz = try shell("cat small.npz | $LIGHTFM fit --train - --epochs 1 --model npz.lfm")
+    XCTAssertEqual(npz.status, 0)
+    XCTAssertTrue(exists("npz.lfm"))
+
     // One standard input for one argument: a second '-' is an error that says so.
     assertFails(
       try lightfm(
