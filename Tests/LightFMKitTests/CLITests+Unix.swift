@@ -80,19 +80,28 @@ extension CLITests {
 
   func testProgressIsOneLineRedrawnOnATerminal() throws {
     let train = try mediumTrainingFile()
-    let shown = try lightfmOnTerminal([
-      "fit", "--train", train, "--epochs", "20", "--components", "32", "--threads", "1",
-      "--model", "medium.lfm",
-    ])
+    // Long enough for several redraws (every 0.1 s) on a fast machine or a slow one: eight
+    // times the epochs until the line has been drawn more than once.
+    var epochs = 20
+    var shown = ""
+    func redraws() -> Int { shown.components(separatedBy: "\rfit: ").count - 1 }
+    for attempt in 0..<4 {
+      if attempt > 0 { epochs *= 8 }
+      shown = try lightfmOnTerminal([
+        "fit", "--train", train, "--epochs", "\(epochs)", "--components", "32", "--threads",
+        "1", "--model", "medium.lfm",
+      ])
+      if redraws() >= 2 { break }
+    }
     // Every redraw returns to the start of the line, writes, and clears what was left.
-    let redraws = shown.components(separatedBy: "\rfit: ").count - 1
-    XCTAssertGreaterThanOrEqual(redraws, 2, "not redrawn: \(shown.debugDescription)")
+    XCTAssertGreaterThanOrEqual(redraws(), 2, "not redrawn: \(shown.debugDescription)")
     XCTAssertTrue(shown.contains("\u{1B}[K"), shown.debugDescription)
-    for fragment in ["epochs/s", "left ", "\rfit: 20/20 epochs  100%"] {
+    for fragment in ["epochs/s", "left ", "\rfit: \(epochs)/\(epochs) epochs  100%"] {
       XCTAssertTrue(shown.contains(fragment), "no '\(fragment)': \(shown.debugDescription)")
     }
     // The progress line is erased at the end; the summary lines follow on lines of their own.
-    XCTAssertTrue(shown.contains("\r\u{1B}[Kfit: epoch 20/20"), shown.debugDescription)
+    XCTAssertTrue(
+      shown.contains("\r\u{1B}[Kfit: epoch \(epochs)/\(epochs)"), shown.debugDescription)
 
     let quiet = try lightfmOnTerminal([
       "fit", "--train", train, "--epochs", "5", "--threads", "1", "--model", "quiet.lfm",
