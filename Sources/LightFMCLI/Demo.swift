@@ -68,7 +68,7 @@ struct Demo: ParsableCommand {
       : try dataset.buildItemFeatures(
         catalog.albums.map { ($0.id, ["genre:" + DemoCatalog.genres[$0.genre]]) })
 
-    print(
+    try Console.result(
       "Catalog: \(catalog.albums.count) albums in \(DemoCatalog.genres.count) genres, "
         + "\(catalog.listeners.count) listeners, \(catalog.purchases.count) purchases "
         + "(\(train.nnz) to train on, \(test.nnz) held out)")
@@ -81,7 +81,7 @@ struct Demo: ParsableCommand {
     try ConsoleTraining.train(
       &estimator, data: data, epochs: epochs, threads: threads.count, label: "demo")
     let trainingSeconds = Date().timeIntervalSince(trainingStarted)
-    print(
+    try Console.result(
       "Trained \(loss.rawValue.uppercased()), d = \(components), \(epochs) epochs"
         + (noFeatures ? "" : ", genres as item features")
         + " in \(String(format: "%.2f", trainingSeconds)) s")
@@ -90,9 +90,10 @@ struct Demo: ParsableCommand {
       estimator, test: test, train: train, k: 10, userFeatures: nil, itemFeatures: itemFeatures,
       threads: threads.count)
     let baseline = popularityPrecision(train: train, test: test, k: 10)
-    print("\nHeld-out purchases (\(report.users) listeners), train purchases excluded:")
-    print(report.text)
-    print(
+    try Console.result(
+      "\nHeld-out purchases (\(report.users) listeners), train purchases excluded:")
+    try Console.result(report.text)
+    try Console.result(
       "popularity ranking: precision@10 \(String(format: "%.4f", baseline)) "
         + "(the model: \(String(format: "%.4f", report.precision)))")
 
@@ -105,22 +106,23 @@ struct Demo: ParsableCommand {
       let listener = catalog.listeners[named[position]]
       let favourites = listener.favourites.map { DemoCatalog.genres[$0] }
       let hits = list.filter { listener.favourites.contains(catalog.albums[$0.item].genre) }.count
-      print(
+      try Console.result(
         "\n\(listener.id) (favourite genres: \(favourites.joined(separator: " + "))) — "
           + "\(hits) of \(list.count) recommendations from them:")
       for (rank, entry) in list.enumerated() {
         let album = catalog.albums[entry.item]
-        print(
+        try Console.result(
           "  \(rank + 1). \(album.name) [\(DemoCatalog.genres[album.genre])]"
             + "  score \(String(format: "%.3f", entry.score))")
       }
     }
     let query = catalog.albums[0]
     let similar = try estimator.similarItems(to: 0, k: 5, itemFeatures: itemFeatures)
-    print("\nAlbums most like \(query.name) [\(DemoCatalog.genres[query.genre])]:")
+    try Console.result(
+      "\nAlbums most like \(query.name) [\(DemoCatalog.genres[query.genre])]:")
     for entry in similar {
       let album = catalog.albums[entry.item]
-      print(
+      try Console.result(
         "  \(album.name) [\(DemoCatalog.genres[album.genre])]"
           + "  cosine \(String(format: "%.3f", entry.score))")
     }
@@ -133,7 +135,8 @@ struct Demo: ParsableCommand {
         to: URL(fileURLWithPath: model), dataset: dataset, itemFeatures: itemFeatures)
       Console.note("demo: wrote \(model)")
     }
-    print("\nDone in \(String(format: "%.1f", Date().timeIntervalSince(started))) s.")
+    try Console.result(
+      "\nDone in \(String(format: "%.1f", Date().timeIntervalSince(started))) s.")
   }
 
   /// Mean precision@k of recommending the most-bought albums not yet bought.

@@ -67,7 +67,7 @@ struct Evaluate: ParsableCommand {
     let report = try EvaluationReport.compute(
       loaded, test: test, train: train, k: k, minRating: minRating,
       popularity: popularity, threads: threads.count)
-    print(json ? report.json : report.text)
+    try Console.result(json ? report.json : report.text)
   }
 }
 

@@ -127,17 +127,18 @@ struct ListOptions: ParsableArguments {
 
 /// Writes progress and notes to standard error, so standard output stays machine-readable.
 enum Console {
+  /// Best effort: a closed, full or broken standard error loses the note, nothing else
+  /// (`StandardStreams.note`).
   static func note(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    StandardStreams.note(message)
   }
 }
 
 /// Standard output or a file that appears whole when the command succeeds.
 final class OutputSink {
   private let file: AtomicFileWriter?
-  private var buffer: [UInt8] = []
 
-  /// `path` nil or `-` means standard output.
+  /// `path` nil or `-` means standard output (`StandardStreams.output`).
   init(path: String?) throws {
     if let path, path != "-" {
       file = try AtomicFileWriter(destination: URL(fileURLWithPath: path))
@@ -146,25 +147,26 @@ final class OutputSink {
     }
   }
 
+  /// - Throws: `LightFMError` when a write fails, `BrokenPipe` when standard output's reader
+  ///   went away.
   func write(_ text: String) throws {
     if let file {
       try file.write(text)
     } else {
-      buffer.append(contentsOf: text.utf8)
-      if buffer.count >= 1 << 16 { flush() }
+      try StandardStreams.output.write(text)
     }
   }
 
   /// Pushes what is buffered to standard output (a file is only renamed into place by `finish`).
-  func flush() {
-    guard file == nil, !buffer.isEmpty else { return }
-    FileHandle.standardOutput.write(Data(buffer))
-    buffer.removeAll(keepingCapacity: true)
+  ///
+  /// - Throws: as `write`.
+  func flush() throws {
+    if file == nil { try StandardStreams.output.flush() }
   }
 
   /// Completes the output: renames the file into place, or flushes standard output.
   func finish() throws {
-    if let file { try file.commit() } else { flush() }
+    if let file { try file.commit() } else { try flush() }
   }
 }
 

@@ -202,7 +202,7 @@ struct RecommendationOutput: ParsableArguments {
             query: ids[batch[position]],
             items: list.map { (dataset.itemIDs.id(at: $0.item), $0.score) }))
       }
-      sink.flush()
+      try sink.flush()
       done += batch.count
       progress.update(done)
     }
