@@ -141,6 +141,7 @@ extension LightFM {
     let items = interactions.shape.columns
     try Self.checkFinite(interactions.values, what: "interaction")
     let weights = try sampleWeightValues(sampleWeight, for: interactions)
+    if epochs > 0 { try checkHasExamples(interactions, weights: weights) }
     let userMatrix = userFeatures ?? CSRMatrix.identity(users)
     let itemMatrix = itemFeatures ?? CSRMatrix.identity(items)
     try Self.checkFeatures(
@@ -195,16 +196,7 @@ extension LightFM {
       if Task.isCancelled { throw CancellationError() }
       let epochStart = ContinuousClock.now
       let loss = BLAS.withThreads(1) { trainer.epoch(rng: &rng, threads: numThreads) }
-      if let (array, index) = trainer.firstNonFinite(threads: numThreads) {
-        throw LightFMError(
-          .diverged,
-          "training diverged in epoch \(epoch): \(array)[\(index)] is not finite; lower the "
-            + "learning rate (now \(learningRate)), adjust the regularisation (userAlpha "
-            + "\(userAlpha), itemAlpha \(itemAlpha): a little helps, but as in LightFM's "
-            + "lazy L2, values near 0.1 and above can themselves diverge) or normalise the "
-            + "features and weights. "
-            + "The model is left as it was before this call.")
-      }
+      try checkDivergence(trainer, epoch: epoch, threads: numThreads)
       let epochSeconds = Self.seconds(ContinuousClock.now - epochStart)
 
       var scores: ValidationScores?
@@ -345,6 +337,40 @@ extension LightFM {
           + "the same coordinates in the same order")
     }
     try Self.checkFinite(w.values, what: "sample weight")
+    if let n = w.values.firstIndex(where: { $0 < 0 }) {
+      throw LightFMError.invalidData(
+        "sample weight \(w.values[n]) of stored entry \(n) (user row \(w.rowIndices[n]), item "
+          + "column \(w.columnIndices[n])) is negative: expected weights >= 0 (a weight scales "
+          + "its example's loss; 0 leaves the example out)")
+    }
     return w.values
+  }
+
+  /// Throws when no stored entry would train anything (the rule `Trainer` packs by): none at
+  /// all, or, for the ranking losses, no positive (value > 0), or only weights of 0.
+  ///
+  /// Training on nothing would return the model untouched (a fresh `fit`: random, untrained),
+  /// which looks like success.
+  /// - Complexity: O(nnz).
+  private func checkHasExamples(_ x: COOMatrix, weights: [Float]?) throws {
+    let shape = "the \(x.shape.rows) x \(x.shape.columns) interaction matrix"
+    guard x.nnz > 0 else {
+      throw LightFMError.invalidData(
+        "no interactions to train on: \(shape) has no stored entries")
+    }
+    let positivesOnly = loss != .logistic
+    let trains = x.values.indices.contains { n in
+      (!positivesOnly || x.values[n] > 0) && (loss == .warpKOS || (weights?[n] ?? 1) != 0)
+    }
+    guard trains else {
+      let what =
+        positivesOnly
+        ? "the \(loss.rawValue) loss learns from positive entries (value > 0)"
+          + (weights == nil ? "" : " of non-zero weight")
+        : "every sample weight is 0"
+      throw LightFMError.invalidData(
+        "no interactions to train on: \(shape) has \(x.nnz) stored entries, but \(what), and "
+          + "there are none")
+    }
   }
 }
