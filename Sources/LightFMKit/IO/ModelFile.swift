@@ -349,8 +349,39 @@ extension ModelFile {
         throw corrupt("parameter array \(name) has \(stored) values, expected \(count)")
       }
       p[side][array] = try r.floats(count, name)
+      try checkValues(p[side][array], name: name, array: array, d: d, corrupt: corrupt)
+    }
+    let extent = ParameterExtent(p)
+    if extent.ranAway {
+      throw corrupt(
+        "the parameters ran away: scores can reach \(extent.scoreBound) (\(extent.description)), "
+          + "past the limit of \(LightFM.scoreLimit) that training enforces; refit the model with "
+          + "a lower learning rate")
     }
     return p
+  }
+
+  /// Refuses a parameter array with a value that no training can leave: NaN or infinite
+  /// anywhere, or a negative optimiser accumulator (they sum squares; a square root of one
+  /// would turn the next update into NaN).
+  ///
+  /// A model whose parameters are NaN would otherwise load and score every item NaN, which
+  /// `recommend` lists as nothing.
+  static func checkValues(
+    _ values: [Float], name: String, array: SideArray, d: Int,
+    corrupt: (String) -> LightFMError
+  ) throws {
+    let accumulator = array == .embeddingGradients || array == .biasGradients
+      || array == .embeddingMomentum || array == .biasMomentum
+    guard
+      let n = values.firstIndex(where: { !$0.isFinite || (accumulator && $0 < 0) })
+    else { return }
+    let position = array.perComponent ? "feature \(n / d), component \(n % d)" : "feature \(n)"
+    let problem =
+      values[n].isFinite ? "negative, but it is a sum of squares" : "not a finite number"
+    throw corrupt(
+      "parameter array \(name) holds \(values[n]) at index \(n) (\(position)), which is "
+        + "\(problem): the model diverged before it was saved, or the file was altered; refit it")
   }
 }
 
