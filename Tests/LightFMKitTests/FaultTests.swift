@@ -372,8 +372,8 @@ final class FaultTests: XCTestCase {
       ("nan.lfm", { $0.items.embeddings[5] = .nan }, ["item_embeddings holds nan at index 5"]),
       ("inf.lfm", { $0.users.biases[2] = .infinity }, ["user_biases holds inf at index 2"]),
       (
-        "acc.lfm", { $0.items.biasGradients[1] = -1 },
-        ["item_bias_gradients holds -1.0 at index 1", "a sum of squares"]
+        "acc.lfm", { $0.items.biasGradients[1] = -.infinity },
+        ["item_bias_gradients holds -inf at index 1 (feature 1)", "not a finite number"]
       ),
       (
         "away.lfm", { $0.users.embeddings[0] = 1e10; $0.items.embeddings[0] = 1e10 },
@@ -474,7 +474,7 @@ final class FaultTests: XCTestCase {
       XCTAssertTrue("\($0)".contains("no interactions to train on"), "\($0)")
     }
     XCTAssertNil(model.parameters)
-    // Only negatives, for a loss that learns from positives; only zero weights.
+    // Only negatives, for a loss that learns from positives.
     let negatives = try COOMatrix(
       rows: 2, columns: 3, rowIndices: [0, 1], columnIndices: [0, 1], values: [-1, 0])
     XCTAssertThrowsError(try model.fit(negatives)) {
@@ -482,13 +482,12 @@ final class FaultTests: XCTestCase {
     }
     var logistic = LightFM(noComponents: 2, loss: .logistic, randomState: 1)
     XCTAssertNoThrow(try logistic.fit(negatives))
+    // Weights of 0 leave examples out on purpose: allowed, and they change nothing.
     let positives = try COOMatrix(
       rows: 2, columns: 3, rowIndices: [0, 1], columnIndices: [0, 1], values: [1, 1])
     let zero = try COOMatrix(
       rows: 2, columns: 3, rowIndices: [0, 1], columnIndices: [0, 1], values: [0, 0])
-    XCTAssertThrowsError(try logistic.fit(positives, sampleWeight: zero)) {
-      XCTAssertTrue("\($0)".contains("every sample weight is 0"), "\($0)")
-    }
+    XCTAssertNoThrow(try model.fit(positives, sampleWeight: zero))
     // Zero epochs only initialise: allowed, as before.
     XCTAssertNoThrow(try model.fit(empty, epochs: 0))
 

@@ -361,9 +361,7 @@ extension ModelFile {
     return p
   }
 
-  /// Refuses a parameter array with a value that no training can leave: NaN or infinite
-  /// anywhere, or a negative optimiser accumulator (they sum squares; a square root of one
-  /// would turn the next update into NaN).
+  /// Refuses a parameter array with a value that no training leaves: NaN or infinite.
   ///
   /// A model whose parameters are NaN would otherwise load and score every item NaN, which
   /// `recommend` lists as nothing.
@@ -371,17 +369,12 @@ extension ModelFile {
     _ values: [Float], name: String, array: SideArray, d: Int,
     corrupt: (String) -> LightFMError
   ) throws {
-    let accumulator = array == .embeddingGradients || array == .biasGradients
-      || array == .embeddingMomentum || array == .biasMomentum
-    guard
-      let n = values.firstIndex(where: { !$0.isFinite || (accumulator && $0 < 0) })
-    else { return }
+    guard let n = values.firstIndex(where: { !$0.isFinite }) else { return }
     let position = array.perComponent ? "feature \(n / d), component \(n % d)" : "feature \(n)"
-    let problem =
-      values[n].isFinite ? "negative, but it is a sum of squares" : "not a finite number"
     throw corrupt(
-      "parameter array \(name) holds \(values[n]) at index \(n) (\(position)), which is "
-        + "\(problem): the model diverged before it was saved, or the file was altered; refit it")
+      "parameter array \(name) holds \(values[n]) at index \(n) (\(position)), which is not "
+        + "a finite number: the model diverged before it was saved, or the file was altered; "
+        + "refit it")
   }
 }
 

@@ -141,7 +141,7 @@ extension LightFM {
     let items = interactions.shape.columns
     try Self.checkFinite(interactions.values, what: "interaction")
     let weights = try sampleWeightValues(sampleWeight, for: interactions)
-    if epochs > 0 { try checkHasExamples(interactions, weights: weights) }
+    if epochs > 0 { try checkHasExamples(interactions) }
     let userMatrix = userFeatures ?? CSRMatrix.identity(users)
     let itemMatrix = itemFeatures ?? CSRMatrix.identity(items)
     try Self.checkFeatures(
@@ -346,28 +346,21 @@ extension LightFM {
     return w.values
   }
 
-  /// Throws when no stored entry would train anything (the rule `Trainer` packs by): none at
-  /// all, or, for the ranking losses, no positive (value > 0), or only weights of 0.
+  /// Throws when there is nothing to train on: no stored entry, or, for the ranking losses
+  /// (which learn from positives only), no positive (value > 0).
   ///
-  /// Training on nothing would return the model untouched (a fresh `fit`: random, untrained),
-  /// which looks like success.
+  /// Training on nothing would return the model untouched (after a fresh `fit`: random,
+  /// untrained), which looks like success. Weights of 0 are not nothing: they are the caller's
+  /// way to leave examples out, and a call where every weight is 0 changes nothing, on purpose.
   /// - Complexity: O(nnz).
-  private func checkHasExamples(_ x: COOMatrix, weights: [Float]?) throws {
+  private func checkHasExamples(_ x: COOMatrix) throws {
     let shape = "the \(x.shape.rows) x \(x.shape.columns) interaction matrix"
     guard x.nnz > 0 else {
       throw LightFMError.invalidData(
         "no interactions to train on: \(shape) has no stored entries")
     }
-    let positivesOnly = loss != .logistic
-    let trains = x.values.indices.contains { n in
-      (!positivesOnly || x.values[n] > 0) && (loss == .warpKOS || (weights?[n] ?? 1) != 0)
-    }
-    guard trains else {
-      let what =
-        positivesOnly
-        ? "the \(loss.rawValue) loss learns from positive entries (value > 0)"
-          + (weights == nil ? "" : " of non-zero weight")
-        : "every sample weight is 0"
+    guard loss == .logistic || x.values.contains(where: { $0 > 0 }) else {
+      let what = "the \(loss.rawValue) loss learns from positive entries (value > 0)"
       throw LightFMError.invalidData(
         "no interactions to train on: \(shape) has \(x.nnz) stored entries, but \(what), and "
           + "there are none")
