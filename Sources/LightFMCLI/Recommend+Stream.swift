@@ -71,7 +71,7 @@ extension Recommend.KnownUsers {
             query: ids.userIDs.id(at: batch.users[position]),
             items: list.map { (ids.itemIDs.id(at: $0.index), $0.score) }))
       }
-      sink.flush()
+      try sink.flush()
       batch.removeAll()
     }
 
