@@ -13,7 +13,7 @@ extension LightFM {
   /// (`ParameterExtent.scoreBound`). Past 2²⁴, a `Float` cannot tell two scores 1 apart, which
   /// is the margin WARP trains for and far past where the logistic and BPR sigmoids saturate
   /// (|s| ≈ 17): training has run away even while every value is still finite (a learning rate
-  /// of 10⁶ gives scores near 10¹⁴). Models trained with sane settings stay many orders of
+  /// of 10⁶ gives 10¹⁴ and more). Models trained with sane settings stay many orders of
   /// magnitude below: on MovieLens 100K the bound is in the tens. `fit` and `fitPartial` check
   /// the bound after every epoch, and loading a model file checks it again.
   public static let scoreLimit: Float = 16_777_216
