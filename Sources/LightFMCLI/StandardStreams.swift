@@ -57,9 +57,8 @@ private func terminate(_ status: Int32) -> Never {
 /// quietly with `StandardStreams.brokenPipeStatus`.
 struct BrokenPipe: Error {}
 
-/// The one path by which `lightfm` reads standard input and writes standard output and standard
-/// error, through error-checked POSIX calls (Foundation's `FileHandle` traps on a failed read or
-/// write).
+/// The one path by which `lightfm` writes standard output and standard error, through
+/// error-checked POSIX calls (Foundation's `FileHandle` traps on a failed write).
 ///
 /// - Results (standard output) are buffered and every write is checked: a failure is an error
 ///   naming the reason, so the command exits with status 1 (output to a full disk is not a
@@ -108,29 +107,6 @@ enum StandardStreams {
     var bytes = Array(message.utf8)
     bytes.append(0x0A)
     _ = try? writeAll(bytes, to: STDERR_FILENO)
-  }
-
-  /// Everything on standard input (for `--users -`).
-  ///
-  /// - Throws: `LightFMError` (`.io`) naming `<stdin>` when standard input is closed, is a
-  ///   directory, or a read fails.
-  static func readInput() throws -> [UInt8] {
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-      let n = chunk.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress, $0.count) }
-      if n > 0 {
-        bytes.append(contentsOf: chunk[0..<n])
-      } else if n == 0 {
-        return bytes
-      } else if errno == EINTR {
-        continue
-      } else if errno == EAGAIN || errno == EWOULDBLOCK {
-        waitUntilReady(STDIN_FILENO, events: Int16(POLLIN))
-      } else {
-        throw LightFMError(.io, "<stdin>: cannot read standard input: \(reason(errno, fd: 0))")
-      }
-    }
   }
 
   /// Writes all of `bytes` to `fd`, retrying after EINTR and waiting out EAGAIN (a non-blocking

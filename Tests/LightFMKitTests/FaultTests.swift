@@ -223,7 +223,7 @@ final class FaultTests: XCTestCase {
     let before = try snapshot()
     let run = try lightfm(["recommend", "--model", model, "--users", "-"], stdin: .closed)
     try assertRun(
-      run, status: 1, ["<stdin>: cannot read standard input: it is closed"], before: before)
+      run, status: 1, ["<stdin>: cannot read: Bad file descriptor"], before: before)
     XCTAssertEqual(run.stdout, "")
   }
 
@@ -234,7 +234,7 @@ final class FaultTests: XCTestCase {
       ["recommend", "--model", model, "--users", "-"],
       stdin: .open(directory.path, O_RDONLY | O_DIRECTORY))
     try assertRun(
-      run, status: 1, ["<stdin>: cannot read standard input: Is a directory"], before: before)
+      run, status: 1, ["<stdin>: is a directory, not a file"], before: before)
     XCTAssertEqual(run.stdout, "")
   }
 
