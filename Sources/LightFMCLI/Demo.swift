@@ -24,7 +24,7 @@ struct Demo: ParsableCommand {
   var components: Int = 32
 
   @Option(name: .long, help: "The loss function.")
-  var loss: Loss = .warp
+  var loss: LightFM.Loss = .warp
 
   @Flag(name: .long, help: "Train without the genre features (pure collaborative filtering).")
   var noFeatures = false
@@ -100,28 +100,28 @@ struct Demo: ParsableCommand {
     // Recommendations for the named listeners, with the share from their favourite genres.
     let named = DemoCatalog.named.map { dataset.userIDs[$0.id]! }
     let lists = try estimator.recommend(
-      users: named, k: 5, excluding: train.toCSR(), itemFeatures: itemFeatures,
+      users: named, count: 5, excluding: train.toCSR(), itemFeatures: itemFeatures,
       numThreads: threads.count)
     for (position, list) in lists.enumerated() {
       let listener = catalog.listeners[named[position]]
       let favourites = listener.favourites.map { DemoCatalog.genres[$0] }
-      let hits = list.filter { listener.favourites.contains(catalog.albums[$0.item].genre) }.count
+      let hits = list.filter { listener.favourites.contains(catalog.albums[$0.index].genre) }.count
       try Console.result(
         "\n\(listener.id) (favourite genres: \(favourites.joined(separator: " + "))) — "
           + "\(hits) of \(list.count) recommendations from them:")
       for (rank, entry) in list.enumerated() {
-        let album = catalog.albums[entry.item]
+        let album = catalog.albums[entry.index]
         try Console.result(
           "  \(rank + 1). \(album.name) [\(DemoCatalog.genres[album.genre])]"
             + "  score \(String(format: "%.3f", entry.score))")
       }
     }
     let query = catalog.albums[0]
-    let similar = try estimator.similarItems(to: 0, k: 5, itemFeatures: itemFeatures)
+    let similar = try estimator.similarItems(to: 0, count: 5, itemFeatures: itemFeatures)
     try Console.result(
       "\nAlbums most like \(query.name) [\(DemoCatalog.genres[query.genre])]:")
     for entry in similar {
-      let album = catalog.albums[entry.item]
+      let album = catalog.albums[entry.index]
       try Console.result(
         "  \(album.name) [\(DemoCatalog.genres[album.genre])]"
           + "  cosine \(String(format: "%.3f", entry.score))")

@@ -70,14 +70,14 @@ struct Fit: ParsableCommand {
   @Option(
     name: .long,
     help: ArgumentHelp("The loss function. New models only (--resume keeps the saved one)."))
-  var loss: Loss = .warp
+  var loss: LightFM.Loss = .warp
 
   @Option(
     name: .long,
     help: ArgumentHelp(
       "The per-parameter learning-rate schedule. New models only (--resume keeps the saved "
         + "one)."))
-  var schedule: LearningSchedule = .adagrad
+  var schedule: LightFM.LearningSchedule = .adagrad
 
   @Option(
     name: .long,

@@ -4,8 +4,8 @@ import LightFMKit
 
 // MARK: - Enums as arguments
 
-extension Loss: ExpressibleByArgument {}
-extension LearningSchedule: ExpressibleByArgument {}
+extension LightFM.Loss: ExpressibleByArgument {}
+extension LightFM.LearningSchedule: ExpressibleByArgument {}
 
 /// How `recommend` and `similar` print their lists.
 enum OutputFormat: String, CaseIterable, ExpressibleByArgument {

@@ -200,7 +200,7 @@ struct RecommendationOutput: ParsableArguments {
         try sink.write(
           writer.lines(
             query: ids[batch[position]],
-            items: list.map { (dataset.itemIDs.id(at: $0.item), $0.score) }))
+            items: list.map { (dataset.itemIDs.id(at: $0.index), $0.score) }))
       }
       try sink.flush()
       done += batch.count

@@ -61,15 +61,15 @@ struct Similar: ParsableCommand {
     }
     let list =
       isItem
-      ? try loaded.model.similarItems(to: index, k: top, itemFeatures: loaded.itemFeatures)
-      : try loaded.model.similarUsers(to: index, k: top, userFeatures: loaded.userFeatures)
+      ? try loaded.model.similarItems(to: index, count: top, itemFeatures: loaded.itemFeatures)
+      : try loaded.model.similarUsers(to: index, count: top, userFeatures: loaded.userFeatures)
     var writer = ListWriter(
       format: output.format, names: names, queryKey: side.rawValue)
     writer.itemKey = "similar_\(side)"
     writer.scoreKey = "similarity"
     let sink = try OutputSink(path: nil)
     try sink.write(writer.header)
-    try sink.write(writer.lines(query: id, items: list.map { (ids.id(at: $0.item), $0.score) }))
+    try sink.write(writer.lines(query: id, items: list.map { (ids.id(at: $0.index), $0.score) }))
     try sink.finish()
   }
 

@@ -23,8 +23,8 @@ final class ConcurrentCallerTests: XCTestCase {
     try trainee.fit(trainCOO, epochs: 1)
     let seed = trainee
 
-    func recommend() throws -> [[ScoredItem]] {
-      try model.recommend(k: 7, excluding: known, numThreads: 2).map { Array($0) }
+    func recommend() throws -> [[ScoredIndex]] {
+      try model.recommend(count: 7, excluding: known, numThreads: 2).map { Array($0) }
     }
     func rank() throws -> [Float] {
       try model.predictRank(test, trainInteractions: known, numThreads: 2).values

@@ -102,7 +102,7 @@ extension BlockedScorer {
       parts.append(scorer.topK(k))
     }
     return Recommendations(
-      queries: rows, k: parts[0].k, storage: parts.flatMap(\.storage),
+      queries: rows, k: parts[0].maxCount, storage: parts.flatMap(\.storage),
       counts: parts.flatMap(\.counts))
   }
 
