@@ -17,6 +17,8 @@ public enum CrossValidation {
   /// possible, as in LightFM). Repeated coordinates are split independently.
   ///
   /// - Parameters:
+  ///   - interactions: the entries to split (a weights matrix splits the same way with the same
+  ///     seed).
   ///   - testPercentage: the fraction of entries for the test set, in [0, 1].
   ///   - randomState: the seed; `nil` draws one from the system generator.
   /// - Throws: `LightFMError` for a fraction outside [0, 1].
@@ -43,6 +45,7 @@ public enum CrossValidation {
   /// the original entry order.
   ///
   /// - Parameters:
+  ///   - interactions: the entries to split, one row per user.
   ///   - n: entries to hold out per user, at least 1.
   ///   - timestamps: one per stored entry (parallel to the COO arrays); ties go to the later
   ///     entry.
@@ -96,7 +99,10 @@ public enum CrossValidation {
   /// Entries sharing a timestamp at the cutoff are split by their position. Both halves keep the
   /// original entry order.
   ///
-  /// - Parameter timestamps: one per stored entry, parallel to the COO arrays.
+  /// - Parameters:
+  ///   - interactions: the entries to split.
+  ///   - timestamps: one per stored entry, parallel to the COO arrays.
+  ///   - testPercentage: the fraction of entries for the test set, in [0, 1].
   /// - Throws: `LightFMError` for a fraction outside [0, 1] or a timestamp array of the wrong
   ///   length.
   /// - Complexity: O(nnz log nnz).

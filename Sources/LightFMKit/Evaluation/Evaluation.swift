@@ -386,11 +386,19 @@ public struct RankingMetrics: Sendable, Equatable {
   public var k: Int
   /// The test interactions ranked (stored entries of the test matrix).
   public var testInteractions: Int
+  /// Precision@k per user, as `Evaluation.precisionAtK(ranks:k:preserveRows:)`.
   public var precisionAtK: [Float]
+  /// Recall@k per user, as `Evaluation.recallAtK(ranks:k:preserveRows:)`.
   public var recallAtK: [Float]
+  /// AUC per user, as `Evaluation.aucScore(ranks:trainInteractions:preserveRows:)`.
   public var auc: [Float]
+  /// The reciprocal rank of the best-ranked test item per user, as
+  /// `Evaluation.reciprocalRank(ranks:preserveRows:)`.
   public var reciprocalRank: [Float]
+  /// NDCG@k per user (binary relevance), as `Evaluation.ndcgAtK(ranks:k:preserveRows:)`.
   public var ndcgAtK: [Float]
+  /// 1 for a user with a test item in the top k, 0 otherwise, as
+  /// `Evaluation.hitRateAtK(ranks:k:preserveRows:)`.
   public var hitRateAtK: [Float]
   /// Average precision at k per user (`Evaluation.averagePrecisionAtK`); the mean is MAP@k.
   public var averagePrecisionAtK: [Float]

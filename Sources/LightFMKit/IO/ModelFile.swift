@@ -402,6 +402,7 @@ extension LightFM {
   /// failure never leaves a partial file, and never destroys a previous file at `url`.
   ///
   /// - Parameters:
+  ///   - url: the file to write; an existing file is replaced only when the write succeeds.
   ///   - dataset: the mappings the model was fitted with (ids and feature names).
   ///   - userFeatures: the user-feature matrix it was trained with; `nil` for the identity.
   ///   - itemFeatures: the item-feature matrix it was trained with; `nil` for the identity.

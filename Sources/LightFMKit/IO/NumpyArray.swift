@@ -8,16 +8,25 @@ import Foundation
 public struct NumpyArray: Equatable, Sendable {
   /// The elements, flat in C (row-major) order, in their stored type.
   public enum Elements: Equatable, Sendable {
+    /// 32-bit floats (`f4`; read in either byte order, written little-endian).
     case float32([Float])
+    /// 64-bit floats (`f8`).
     case float64([Double])
+    /// 32-bit signed integers (`i4`).
     case int32([Int32])
+    /// 64-bit signed integers (`i8`); reading widens the other integer types (1 or 2 signed
+    /// bytes, 1 to 8 unsigned) to them.
     case int64([Int64])
+    /// Booleans (`b1`).
     case bool([Bool])
+    /// Strings: read from byte (`S`) or unicode (`U`) arrays without their trailing NULs,
+    /// written as UTF-8 bytes (`S`).
     case strings([String])
   }
 
   /// The dimensions; `[]` for a scalar (one element).
   public let shape: [Int]
+  /// The elements, `shape`'s product of them, flat in C order.
   public let elements: Elements
 
   /// Wraps elements with a shape.

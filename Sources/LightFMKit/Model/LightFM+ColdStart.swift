@@ -15,7 +15,7 @@ extension LightFM {
   ///
   /// - Parameters:
   ///   - features: `newUsers × userFeatureCount`.
-  ///   - count: the list length.
+  ///   - k: the list length (the `count:` argument).
   ///   - itemFeatures: the catalog's item features as in `fit`; `nil` means identity features.
   ///   - candidates: score only these items; `nil` means all.
   ///   - numThreads: worker threads (default: the active cores).

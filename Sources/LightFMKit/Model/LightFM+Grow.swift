@@ -66,7 +66,10 @@ extension LightFM {
   ///
   /// LightFM cannot do this: its `fit_partial` refuses feature matrices wider than the model.
   ///
-  /// - Parameter generator: the source of the new rows' initial values.
+  /// - Parameters:
+  ///   - userFeatureCount: the new number of user features, at least the model's.
+  ///   - itemFeatureCount: the new number of item features, at least the model's.
+  ///   - generator: the source of the new rows' initial values.
   /// - Throws: `LightFMError` when the model is not fitted, or when a count is smaller than the
   ///   model's (a model never shrinks: that would renumber or drop trained features).
   /// - Complexity: O((added features)·d), plus one copy of the arrays that reallocate.

@@ -13,8 +13,11 @@ extension LightFM {
   /// (LightFM's `predict` swaps them).
   ///
   /// - Parameters:
-  ///   - userIds, itemIds: equal-length lists of row indices into the feature matrices (or of
-  ///     trained users and items without them).
+  ///   - userIds: row indices into `userFeatures` (or trained users without it).
+  ///   - itemIds: row indices into `itemFeatures` (or trained items without it), as many as
+  ///     `userIds`; pair n is (`userIds[n]`, `itemIds[n]`).
+  ///   - userFeatures: `users × userFeatureCount`; `nil` means identity features.
+  ///   - itemFeatures: `items × itemFeatureCount`; `nil` means identity features.
   /// - Returns: one score per pair.
   /// - Throws: `LightFMError` when the model is not fitted, the lists differ in length, an index
   ///   is outside the rows, or a feature matrix has more columns than the model or a non-finite

@@ -1,7 +1,9 @@
 /// The two sides of the model: users and items each have features, and each feature an
 /// embedding, a bias and their optimiser state.
 public enum Side: String, CaseIterable, Sendable {
+  /// The users' side: user features, their embeddings and biases.
   case user
+  /// The items' side: item features, their embeddings and biases.
   case item
 
   /// The plural noun, as messages use it ("users", "items").

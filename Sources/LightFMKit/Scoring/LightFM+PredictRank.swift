@@ -16,7 +16,8 @@ extension LightFM {
   ///   - testInteractions: `users × items`; every stored entry is a test item, whatever its
   ///     value. It may have fewer rows than there are users.
   ///   - trainInteractions: the same shape; every stored entry is left out of the ranking.
-  ///   - userFeatures, itemFeatures: feature matrices, `nil` for identity features.
+  ///   - userFeatures: `users × userFeatureCount`; `nil` means identity features.
+  ///   - itemFeatures: `items × itemFeatureCount`; `nil` means identity features.
   ///   - numThreads: worker threads (default: the active cores).
   ///   - checkIntersections: when `true`, a coordinate stored in both matrices is an error.
   ///   - popularity: rank by scores without the item biases or with a popularity penalty (see

@@ -16,7 +16,7 @@ extension LightFM {
   /// - Parameters:
   ///   - users: user rows to recommend for (indices into `userFeatures`, or the model's users);
   ///     `nil` means all of them.
-  ///   - count: the list length. A user with fewer than `count` items left gets them all; a
+  ///   - k: the list length (the `count:` argument). A user with fewer items left gets them all; a
   ///     user who knows every item gets an empty list.
   ///   - excluding: items to leave out per user, such as the training interactions (every stored
   ///     entry counts, whatever its value). Must have one column per item; it may have fewer

@@ -11,7 +11,7 @@ extension LightFM {
   ///
   /// - Parameters:
   ///   - item: an item row (of `itemFeatures`, or of the model's items).
-  ///   - count: the list length, at least 1.
+  ///   - k: the list length (the `count:` argument), at least 1.
   ///   - itemFeatures: `items × itemFeatureCount`; `nil` means identity features.
   /// - Returns: best first; ties go to the lower item index.
   /// - Throws: `LightFMError` for an unfitted model, a bad feature matrix or index, or
