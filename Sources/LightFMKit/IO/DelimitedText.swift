@@ -110,6 +110,7 @@ package enum DelimitedText {
   /// skipped header is returned in `InteractionFile.header`; the reader never prints.
   ///
   /// - Parameters:
+  ///   - url: the file to read.
   ///   - delimiter: the separator, or `nil` to detect it.
   ///   - header: whether the first line is a header, or `nil` to detect it.
   /// - Throws: `LightFMError` with file and line for an empty or binary file, a line with a
