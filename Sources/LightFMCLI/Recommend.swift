@@ -97,16 +97,7 @@ struct UserSelection: ParsableArguments {
   /// error with file and line.
   func userIndices(dataset: Dataset) throws -> [Int]? {
     guard let path = users else { return nil }
-    let (bytes, name) = try readInput(path).text(expecting: "one user id per line")
-    return try DelimitedText.parseIDs(bytes, file: name).map { entry in
-      guard let index = dataset.userIDs[entry.id] else {
-        throw LightFMError(
-          .unknownID,
-          "\(name):\(entry.line): unknown user id '\(entry.id)': the model has "
-            + "\(dataset.userIDs.count) users (for example '\(dataset.userIDs.id(at: 0))')")
-      }
-      return index
-    }
+    return try readIndices(path, side: .user, dataset: dataset)
   }
 
   /// The `--exclude` pairs as a `users × items` CSR matrix (`nil` without `--exclude`); unknown
@@ -169,16 +160,7 @@ struct RecommendationOutput: ParsableArguments {
   /// with file and line.
   func candidates(dataset: Dataset) throws -> [Int]? {
     guard let path = items else { return nil }
-    let (bytes, name) = try readInput(path).text(expecting: "one item id per line")
-    return try DelimitedText.parseIDs(bytes, file: name).map { entry in
-      guard let index = dataset.itemIDs[entry.id] else {
-        throw LightFMError(
-          .unknownID,
-          "\(name):\(entry.line): unknown item id '\(entry.id)': the model has "
-            + "\(dataset.itemIDs.count) items (for example '\(dataset.itemIDs.id(at: 0))')")
-      }
-      return index
-    }
+    return try readIndices(path, side: .item, dataset: dataset)
   }
 
   /// Writes the header, then `lists(users)` for each user id in `ids` order, then completes the
@@ -266,5 +248,21 @@ struct ListWriter {
       return "{\(jsonString(queryKey)): \(jsonString(query)), \"items\": ["
         + list.joined(separator: ", ") + "]}\n"
     }
+  }
+}
+
+/// Reads a list of `side` ids, one per line, from `path` ('-' for standard input) and maps each
+/// to its index in the model; an unknown id is an error naming the file and line.
+func readIndices(_ path: String, side: Side, dataset: Dataset) throws -> [Int] {
+  let ids = dataset.ids(side)
+  let (bytes, name) = try readInput(path).text(expecting: "one \(side) id per line")
+  return try DelimitedText.parseIDs(bytes, file: name).map { entry in
+    guard let index = ids[entry.id] else {
+      throw LightFMError(
+        .unknownID,
+        "\(name):\(entry.line): unknown \(side) id '\(entry.id)': the model has "
+          + "\(ids.count) \(side)s (for example '\(ids.id(at: 0))')")
+    }
+    return index
   }
 }

@@ -375,15 +375,21 @@ package final class ZipMemberStream: ByteStream {
         return CZlib.inflate(stream, Z_NO_FLUSH)
       }
       produced += want - Int(stream.pointee.avail_out)
-      switch status {
-      case Z_OK: break
-      case Z_STREAM_END: ended = true
-      case Z_BUF_ERROR:
-        if inputLeft == 0 && stream.pointee.avail_in == 0 { throw truncated() }
-      default:
-        let reason = stream.pointee.msg.map { String(cString: $0) } ?? "error \(status)"
-        throw fail("damaged deflate data (\(reason))")
-      }
+      try settle(status, stream)
+    }
+  }
+
+  /// Acts on one `inflate` status: notes the end of the stream, and turns input that ran out
+  /// early or damaged data into an error naming the member.
+  private func settle(_ status: Int32, _ stream: UnsafeMutablePointer<z_stream>) throws {
+    switch status {
+    case Z_OK: break
+    case Z_STREAM_END: ended = true
+    case Z_BUF_ERROR:
+      if inputLeft == 0 && stream.pointee.avail_in == 0 { throw truncated() }
+    default:
+      let reason = stream.pointee.msg.map { String(cString: $0) } ?? "error \(status)"
+      throw fail("damaged deflate data (\(reason))")
     }
   }
 
@@ -431,15 +437,7 @@ package final class ZipMemberStream: ByteStream {
         if stream.pointee.avail_out == 0 {
           throw fail("inflates to more than the declared \(entry.size) bytes")
         }
-        switch status {
-        case Z_OK: break
-        case Z_STREAM_END: ended = true
-        case Z_BUF_ERROR:
-          if inputLeft == 0 && stream.pointee.avail_in == 0 { throw truncated() }
-        default:
-          let reason = stream.pointee.msg.map { String(cString: $0) } ?? "error \(status)"
-          throw fail("damaged deflate data (\(reason))")
-        }
+        try settle(status, stream)
       }
     }
     let crc = UInt32(truncatingIfNeeded: crc)
