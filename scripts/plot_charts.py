@@ -25,6 +25,13 @@ def note(text):
     print(f"plot: {text}", file=sys.stderr)
 
 
+def save(fig, out, dpi):
+    """Lays the figure out, writes it as a PNG and says so."""
+    fig.tight_layout()
+    fig.savefig(out, dpi=dpi)
+    note(f"wrote {out}")
+
+
 # MARK: - History files
 
 
@@ -93,9 +100,7 @@ def plot_history(args):
     legend_ax.legend(handles, names, loc="center", fontsize=10, frameon=False)
     if args.title:
         fig.suptitle(args.title, fontsize=11)
-    fig.tight_layout()
-    fig.savefig(args.out, dpi=args.dpi)
-    note(f"wrote {args.out}")
+    save(fig, args.out, args.dpi)
 
 
 # MARK: - Bench JSON
@@ -140,9 +145,7 @@ def kernels_chart(rows, out, dpi):
     ax.set_title("Training-size vector kernels: our SIMD vs BLAS", fontsize=11)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=9)
-    fig.tight_layout()
-    fig.savefig(out, dpi=dpi)
-    note(f"wrote {out}")
+    save(fig, out, dpi)
 
 
 TRAINING = re.compile(
@@ -218,9 +221,7 @@ def training_chart(rows, out, dpi, lightfm=None):
         ax.grid(axis="y", alpha=0.3)
     axes[0][0].legend(fontsize=8)
     fig.suptitle("Training: seconds per epoch, 1 and 2 threads", fontsize=11)
-    fig.tight_layout()
-    fig.savefig(out, dpi=dpi)
-    note(f"wrote {out}")
+    save(fig, out, dpi)
 
 
 SCORING = re.compile(
@@ -267,9 +268,7 @@ def scoring_chart(rows, out, dpi):
     ax.set_title("Whole-catalog top-10 as the catalog grows", fontsize=11)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=9)
-    fig.tight_layout()
-    fig.savefig(out, dpi=dpi)
-    note(f"wrote {out}")
+    save(fig, out, dpi)
 
 
 def plot_bench(args):
