@@ -18,20 +18,21 @@ import tempfile
 import time
 
 
-def pandas_case(tsv, repetitions):
+def read_coo(tsv):
+    """The file's ratings as a COO matrix, user and item ids factorized (pandas' C reader)."""
     import numpy as np
     import pandas as pd
     import scipy.sparse as sp
+    df = pd.read_csv(tsv, sep="\t", header=None, engine="c",
+                     names=["user", "item", "rating", "timestamp"])
+    users, user_ids = pd.factorize(df["user"])
+    items, item_ids = pd.factorize(df["item"])
+    return sp.coo_matrix((df["rating"].to_numpy(np.float32), (users, items)),
+                         shape=(len(user_ids), len(item_ids)))
 
-    def load():
-        df = pd.read_csv(tsv, sep="\t", header=None, engine="c",
-                         names=["user", "item", "rating", "timestamp"])
-        users, user_ids = pd.factorize(df["user"])
-        items, item_ids = pd.factorize(df["item"])
-        return sp.coo_matrix(
-            (df["rating"].to_numpy(np.float32), (users, items)),
-            shape=(len(user_ids), len(item_ids)))
-    return timed(load, repetitions)
+
+def pandas_case(tsv, repetitions):
+    return timed(lambda: read_coo(tsv), repetitions)
 
 
 def scipy_case(npz, repetitions):
@@ -52,16 +53,8 @@ def timed(body, repetitions):
 
 def write_npz(tsv, npz):
     """scipy's default save_npz (compressed) of the file's COO, ids factorized."""
-    import numpy as np
-    import pandas as pd
     import scipy.sparse as sp
-    df = pd.read_csv(tsv, sep="\t", header=None, engine="c",
-                     names=["user", "item", "rating", "timestamp"])
-    users, user_ids = pd.factorize(df["user"])
-    items, item_ids = pd.factorize(df["item"])
-    m = sp.coo_matrix((df["rating"].to_numpy(np.float32), (users, items)),
-                      shape=(len(user_ids), len(item_ids)))
-    sp.save_npz(npz, m)
+    sp.save_npz(npz, read_coo(tsv))
 
 
 def main():
