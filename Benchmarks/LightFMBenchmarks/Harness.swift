@@ -61,7 +61,7 @@ final class Harness {
     var seconds: [Double] = []
     for _ in 0..<reps {
       try setUp()
-      seconds.append(try Self.time(body) / divisor)
+      seconds.append(try secondsOf(body) / divisor)
     }
     return record(
       suite, name, seconds: seconds, rates: rates, note: note, resetWorked: resetWorked)
@@ -82,27 +82,29 @@ final class Harness {
     _ first: () throws -> Void, _ second: () throws -> Void
   ) throws -> (Measurement, Measurement) {
     let resetWorked = PeakRSS.reset()
-    for _ in 0..<warmups {
-      try first()
-      try second()
+    let seconds = try timeInTurn(2, repetitions: repetitions, divisor: divisor) {
+      try $0 == 0 ? first() : second()
     }
-    var a: [Double] = []
-    var b: [Double] = []
-    for _ in 0..<repetitions {
-      a.append(try Self.time(first) / divisor)
-      b.append(try Self.time(second) / divisor)
-    }
-    let ma = record(suite, names.0, seconds: a, rates: rates, note: note, resetWorked: resetWorked)
-    var mb = record(suite, names.1, seconds: b, rates: rates, note: note, resetWorked: resetWorked)
+    let ma = record(
+      suite, names.0, seconds: seconds[0], rates: rates, note: note, resetWorked: resetWorked)
+    var mb = record(
+      suite, names.1, seconds: seconds[1], rates: rates, note: note, resetWorked: resetWorked)
     addRate(ratio, mb.median / ma.median, to: names.1, suite: suite)
     mb.rates.append(Measurement.Rate(unit: ratio, value: mb.median / ma.median))
     return (ma, mb)
   }
 
-  private static func time(_ body: () throws -> Void) rethrows -> Double {
-    let start = DispatchTime.now().uptimeNanoseconds
-    try body()
-    return Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+  /// Runs cases 0..<count in turn (0, 1, …, 0, 1, …): `warmups` untimed rounds, then
+  /// `repetitions` timed ones. Returns each case's seconds per run, divided by `divisor`.
+  private func timeInTurn(
+    _ count: Int, repetitions: Int, divisor: Double = 1, _ run: (Int) throws -> Void
+  ) rethrows -> [[Double]] {
+    for _ in 0..<warmups { for n in 0..<count { try run(n) } }
+    var seconds = [[Double]](repeating: [], count: count)
+    for _ in 0..<repetitions {
+      for n in 0..<count { seconds[n].append(try secondsOf { try run(n) } / divisor) }
+    }
+    return seconds
   }
 
   /// Records the median, min and max of `seconds` with rates from the median.
@@ -136,35 +138,18 @@ final class Harness {
       body: () throws -> Void)],
     repetitions: Int? = nil, note: String? = nil
   ) throws -> [Measurement] {
-    let reps = repetitions ?? self.repetitions
     let resetWorked = PeakRSS.reset()
-    for _ in 0..<warmups { for c in cases { try c.body() } }
-    var seconds = [[Double]](repeating: [], count: cases.count)
-    for _ in 0..<reps {
-      for (n, c) in cases.enumerated() {
-        let start = DispatchTime.now().uptimeNanoseconds
-        try c.body()
-        seconds[n].append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
-      }
+    let seconds = try timeInTurn(cases.count, repetitions: repetitions ?? self.repetitions) {
+      try cases[$0].body()
     }
-    let peak = PeakRSS.mebibytes()
-    var result: [Measurement] = []
-    for (n, c) in cases.enumerated() {
-      let s = seconds[n].sorted()
-      let median = s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-      let others = cases.count - 1
-      let notes = [note, others > 0 ? "interleaved with \(others) other case(s)" : nil,
-        resetWorked ? nil : "peak RSS not resettable"].compactMap { $0 }
-      let m = Measurement(
-        suite: suite, name: c.name, median: median, min: s.first ?? 0, max: s.last ?? 0,
-        repetitions: reps,
-        rates: c.rates.map { Measurement.Rate(unit: $0.unit, value: $0.perRun / median) },
-        peakRSSMiB: peak, note: notes.joined(separator: "; "))
-      measurements.append(m)
-      Report.printRow(m)
-      result.append(m)
+    let others = cases.count - 1
+    let notes = [note, others > 0 ? "interleaved with \(others) other case(s)" : nil]
+      .compactMap { $0 }
+    return cases.enumerated().map { n, c in
+      record(
+        suite, c.name, seconds: seconds[n], rates: c.rates,
+        note: notes.isEmpty ? nil : notes.joined(separator: "; "), resetWorked: resetWorked)
     }
-    return result
   }
 
   /// Adds a rate to an already recorded measurement (e.g. a fraction of a baseline).
