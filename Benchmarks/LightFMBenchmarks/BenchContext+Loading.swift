@@ -74,13 +74,13 @@ enum LoadingFile {
     var out: [UInt8] = []
     out.reserveCapacity(1 << 20)
     func appendNumber(_ value: Int) {
-      var digits: [UInt8] = []
+      let start = out.count
       var v = value
       repeat {
-        digits.append(UInt8(0x30 + v % 10))
+        out.append(UInt8(0x30 + v % 10))
         v /= 10
       } while v > 0
-      out.append(contentsOf: digits.reversed())
+      out[start...].reverse()
     }
     for _ in 0..<lines {
       appendNumber(Int(rng.next() % 100_000))
