@@ -37,6 +37,8 @@ ITEM_COLUMNS = {
 # Ties go to the earlier one, as in `lightfm fit`.
 DELIMITERS = ["::", "\t", "|", ","]
 STDERR_KEPT = 1 << 16
+# The rows of `lightfm recommend --stream` as the scoring tasks return them to Spark.
+OUTPUT_SCHEMA = "user string, rank int, item string, score float"
 
 
 def parse_arguments(argv):
@@ -354,8 +356,7 @@ def warm_up(spark, lines, scorer, scratch):
     """Scores and writes 20,000 users to `scratch` (then deleted), so that the timed
     run finds the JVM's JIT compiled, as it is a few minutes into a real job."""
     sample = lines.limit(20000).repartition(2)
-    sample.mapInArrow(scorer, "user string, rank int, item string, score float").write.mode(
-        "overwrite").parquet(scratch)
+    sample.mapInArrow(scorer, OUTPUT_SCHEMA).write.mode("overwrite").parquet(scratch)
     jvm = spark.sparkContext._jvm
     path = jvm.org.apache.hadoop.fs.Path(scratch)
     path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).delete(path, True)
@@ -413,8 +414,7 @@ def main(argv):
         arguments, binary_name, model_name, threads, int(fail) if fail else None, cpu)
 
     lines = shard_lines(spark, arguments)
-    recommendations = lines.mapInArrow(
-        scorer, "user string, rank int, item string, score float")
+    recommendations = lines.mapInArrow(scorer, OUTPUT_SCHEMA)
     writer = recommendations.write.mode("overwrite" if arguments.overwrite else "errorifexists")
     if not arguments.report_timing:
         try:
