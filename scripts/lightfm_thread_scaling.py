@@ -19,15 +19,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-LOSSES = ["logistic", "bpr", "warp", "warp-kos"]
-
-
-def movielens(folder):
-    raw = np.loadtxt(os.path.join(folder, "ua.base"), dtype=np.int64)
-    raw = raw[raw[:, 2] >= 4]
-    return sp.coo_matrix(
-        (np.ones(len(raw), dtype=np.float32), (raw[:, 0] - 1, raw[:, 1] - 1)), shape=(943, 1682)
-    )
+from compare_peers import LOSSES, load_movielens
 
 
 def busy_seconds():
@@ -69,7 +61,7 @@ def main():
     ap.add_argument("--repetitions", type=int, default=5)
     args = ap.parse_args()
     if os.path.exists(os.path.join(args.data, "ua.base")):
-        run("MovieLens", movielens(args.data), 30, args.repetitions)
+        run("MovieLens", load_movielens(args.data)[0], 30, args.repetitions)
     if args.synthetic:
         train = sp.load_npz(os.path.join(args.synthetic, "train.npz")).tocoo()
         run(f"synthetic {train.shape[0]}x{train.shape[1]} ({train.nnz} train)", train, 32,
