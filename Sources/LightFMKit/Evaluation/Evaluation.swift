@@ -33,12 +33,10 @@ public enum Evaluation {
     checkIntersections: Bool = true,
     engine: ScoringEngine = .blas
   ) throws -> [Float] {
-    try rankingMetrics(
-      model, testInteractions: testInteractions, trainInteractions: trainInteractions, k: k,
-      userFeatures: userFeatures, itemFeatures: itemFeatures, preserveRows: preserveRows,
-      numThreads: numThreads, checkIntersections: checkIntersections, engine: engine,
-      only: \.precisionAtK
-    ).precisionAtK
+    let ranked = try rank(
+      model, testInteractions, trainInteractions, k: k, userFeatures, itemFeatures, numThreads,
+      checkIntersections, engine)
+    return precisionAtK(ranks: ranked.ranks, k: k, preserveRows: preserveRows)
   }
 
   /// The fraction of each user's test items that reach the top `k`.
@@ -60,12 +58,10 @@ public enum Evaluation {
     checkIntersections: Bool = true,
     engine: ScoringEngine = .blas
   ) throws -> [Float] {
-    try rankingMetrics(
-      model, testInteractions: testInteractions, trainInteractions: trainInteractions, k: k,
-      userFeatures: userFeatures, itemFeatures: itemFeatures, preserveRows: preserveRows,
-      numThreads: numThreads, checkIntersections: checkIntersections, engine: engine,
-      only: \.recallAtK
-    ).recallAtK
+    let ranked = try rank(
+      model, testInteractions, trainInteractions, k: k, userFeatures, itemFeatures, numThreads,
+      checkIntersections, engine)
+    return recallAtK(ranks: ranked.ranks, k: k, preserveRows: preserveRows)
   }
 
   /// The area under the ROC curve per user: the probability that a test item outranks an item
@@ -90,12 +86,11 @@ public enum Evaluation {
     checkIntersections: Bool = true,
     engine: ScoringEngine = .blas
   ) throws -> [Float] {
-    try rankingMetrics(
-      model, testInteractions: testInteractions, trainInteractions: trainInteractions, k: 1,
-      userFeatures: userFeatures, itemFeatures: itemFeatures, preserveRows: preserveRows,
-      numThreads: numThreads, checkIntersections: checkIntersections, engine: engine,
-      only: \.auc
-    ).auc
+    let ranked = try rank(
+      model, testInteractions, trainInteractions, k: 1, userFeatures, itemFeatures, numThreads,
+      checkIntersections, engine)
+    return aucScore(
+      ranks: ranked.ranks, trainInteractions: ranked.train, preserveRows: preserveRows)
   }
 
   /// The reciprocal rank of each user's best-ranked test item.
@@ -114,12 +109,10 @@ public enum Evaluation {
     checkIntersections: Bool = true,
     engine: ScoringEngine = .blas
   ) throws -> [Float] {
-    try rankingMetrics(
-      model, testInteractions: testInteractions, trainInteractions: trainInteractions, k: 1,
-      userFeatures: userFeatures, itemFeatures: itemFeatures, preserveRows: preserveRows,
-      numThreads: numThreads, checkIntersections: checkIntersections, engine: engine,
-      only: \.reciprocalRank
-    ).reciprocalRank
+    let ranked = try rank(
+      model, testInteractions, trainInteractions, k: 1, userFeatures, itemFeatures, numThreads,
+      checkIntersections, engine)
+    return reciprocalRank(ranks: ranked.ranks, preserveRows: preserveRows)
   }
 
   /// Normalised discounted cumulative gain at `k`, binary relevance (not in LightFM).
@@ -141,12 +134,10 @@ public enum Evaluation {
     checkIntersections: Bool = true,
     engine: ScoringEngine = .blas
   ) throws -> [Float] {
-    try rankingMetrics(
-      model, testInteractions: testInteractions, trainInteractions: trainInteractions, k: k,
-      userFeatures: userFeatures, itemFeatures: itemFeatures, preserveRows: preserveRows,
-      numThreads: numThreads, checkIntersections: checkIntersections, engine: engine,
-      only: \.ndcgAtK
-    ).ndcgAtK
+    let ranked = try rank(
+      model, testInteractions, trainInteractions, k: k, userFeatures, itemFeatures, numThreads,
+      checkIntersections, engine)
+    return ndcgAtK(ranks: ranked.ranks, k: k, preserveRows: preserveRows)
   }
 
   /// 1 when at least one test item reaches the top `k`, else 0 (not in LightFM).
@@ -162,12 +153,10 @@ public enum Evaluation {
     checkIntersections: Bool = true,
     engine: ScoringEngine = .blas
   ) throws -> [Float] {
-    try rankingMetrics(
-      model, testInteractions: testInteractions, trainInteractions: trainInteractions, k: k,
-      userFeatures: userFeatures, itemFeatures: itemFeatures, preserveRows: preserveRows,
-      numThreads: numThreads, checkIntersections: checkIntersections, engine: engine,
-      only: \.hitRateAtK
-    ).hitRateAtK
+    let ranked = try rank(
+      model, testInteractions, trainInteractions, k: k, userFeatures, itemFeatures, numThreads,
+      checkIntersections, engine)
+    return hitRateAtK(ranks: ranked.ranks, k: k, preserveRows: preserveRows)
   }
 
   /// Average precision at `k` per user; its mean over the users is MAP@k (not in LightFM).
@@ -194,12 +183,10 @@ public enum Evaluation {
     checkIntersections: Bool = true,
     engine: ScoringEngine = .blas
   ) throws -> [Float] {
-    try rankingMetrics(
-      model, testInteractions: testInteractions, trainInteractions: trainInteractions, k: k,
-      userFeatures: userFeatures, itemFeatures: itemFeatures, preserveRows: preserveRows,
-      numThreads: numThreads, checkIntersections: checkIntersections, engine: engine,
-      only: \.averagePrecisionAtK
-    ).averagePrecisionAtK
+    let ranked = try rank(
+      model, testInteractions, trainInteractions, k: k, userFeatures, itemFeatures, numThreads,
+      checkIntersections, engine)
+    return averagePrecisionAtK(ranks: ranked.ranks, k: k, preserveRows: preserveRows)
   }
 
   /// Every metric of this enumeration from one `predictRank` pass: what the functions above
@@ -225,37 +212,32 @@ public enum Evaluation {
     popularity: PopularityControl = .none,
     engine: ScoringEngine = .blas
   ) throws -> RankingMetrics {
-    try rankingMetrics(
-      model, testInteractions: testInteractions, trainInteractions: trainInteractions, k: k,
-      userFeatures: userFeatures, itemFeatures: itemFeatures, preserveRows: preserveRows,
-      numThreads: numThreads, checkIntersections: checkIntersections, popularity: popularity,
-      engine: engine, only: nil)
+    let ranked = try rank(
+      model, testInteractions, trainInteractions, k: k, userFeatures, itemFeatures, numThreads,
+      checkIntersections, engine, popularity: popularity, listLength: k)
+    var metrics = RankingMetrics(
+      ranks: ranked.ranks, trainInteractions: ranked.train, k: k, preserveRows: preserveRows)
+    let catalog = ranked.ranks.shape.columns
+    metrics.coverage = catalog > 0 ? Double(ranked.listedItems) / Double(catalog) : 0
+    return metrics
   }
 
-  /// The one ranking behind every model-taking metric; `only` names the metric to compute (the
-  /// others stay empty, and no coverage), `nil` all of them.
-  private static func rankingMetrics(
-    _ model: LightFM, testInteractions: some InteractionMatrix,
-    trainInteractions: (any InteractionMatrix)?, k: Int, userFeatures: CSRMatrix?,
-    itemFeatures: CSRMatrix?, preserveRows: Bool, numThreads: Int?, checkIntersections: Bool,
-    popularity: PopularityControl = .none, engine: ScoringEngine,
-    only: KeyPath<RankingMetrics, [Float]>?
-  ) throws -> RankingMetrics {
+  /// The one ranking behind every model-taking function (arguments as theirs): the checks, one
+  /// `rankAndList`, and the train matrix it excluded, which AUC needs.
+  private static func rank(
+    _ model: LightFM, _ test: some InteractionMatrix, _ train: (any InteractionMatrix)?, k: Int,
+    _ userFeatures: CSRMatrix?, _ itemFeatures: CSRMatrix?, _ numThreads: Int?,
+    _ checkIntersections: Bool, _ engine: ScoringEngine, popularity: PopularityControl = .none,
+    listLength: Int = 0
+  ) throws -> (ranks: CSRMatrix, listedItems: Int, train: CSRMatrix?) {
     try checkK(k)
-    let train = trainInteractions?.interactionsCSR()
+    let train = train?.interactionsCSR()
     let ranked = try model.rankAndList(
-      testInteractions.interactionsCSR(), train: train, userFeatures: userFeatures,
+      test.interactionsCSR(), train: train, userFeatures: userFeatures,
       itemFeatures: itemFeatures, numThreads: numThreads,
-      checkIntersections: checkIntersections, popularity: popularity,
-      listLength: only == nil ? k : 0, engine: engine)
-    var metrics = RankingMetrics(
-      ranks: ranked.ranks, trainInteractions: train, k: k, preserveRows: preserveRows,
-      only: only)
-    if only == nil {
-      let catalog = ranked.ranks.shape.columns
-      metrics.coverage = catalog > 0 ? Double(ranked.listedItems) / Double(catalog) : 0
-    }
-    return metrics
+      checkIntersections: checkIntersections, popularity: popularity, listLength: listLength,
+      engine: engine)
+    return (ranked.ranks, ranked.listedItems, train)
   }
 
   // MARK: - From ranks
@@ -413,40 +395,20 @@ public struct RankingMetrics: Sendable, Equatable {
   public init(
     ranks: CSRMatrix, trainInteractions: CSRMatrix?, k: Int, preserveRows: Bool = false
   ) {
-    self.init(
-      ranks: ranks, trainInteractions: trainInteractions, k: k, preserveRows: preserveRows,
-      only: nil)
-  }
-
-  /// The metrics, or only `only` (the others empty).
-  init(
-    ranks: CSRMatrix, trainInteractions: CSRMatrix?, k: Int, preserveRows: Bool,
-    only: KeyPath<RankingMetrics, [Float]>?
-  ) {
     self.k = k
     testInteractions = ranks.nnz
-    func wanted(_ metric: KeyPath<RankingMetrics, [Float]>) -> Bool {
-      only == nil || only == metric
-    }
     let keep = preserveRows
-    precisionAtK = wanted(\.precisionAtK)
-      ? Evaluation.precisionAtK(ranks: ranks, k: k, preserveRows: keep) : []
-    recallAtK = wanted(\.recallAtK)
-      ? Evaluation.recallAtK(ranks: ranks, k: k, preserveRows: keep) : []
-    auc = wanted(\.auc)
-      ? Evaluation.aucScore(ranks: ranks, trainInteractions: trainInteractions, preserveRows: keep)
-      : []
-    reciprocalRank = wanted(\.reciprocalRank)
-      ? Evaluation.reciprocalRank(ranks: ranks, preserveRows: keep) : []
-    ndcgAtK = wanted(\.ndcgAtK) ? Evaluation.ndcgAtK(ranks: ranks, k: k, preserveRows: keep) : []
-    hitRateAtK = wanted(\.hitRateAtK)
-      ? Evaluation.hitRateAtK(ranks: ranks, k: k, preserveRows: keep) : []
-    averagePrecisionAtK = wanted(\.averagePrecisionAtK)
-      ? Evaluation.averagePrecisionAtK(ranks: ranks, k: k, preserveRows: keep) : []
+    precisionAtK = Evaluation.precisionAtK(ranks: ranks, k: k, preserveRows: keep)
+    recallAtK = Evaluation.recallAtK(ranks: ranks, k: k, preserveRows: keep)
+    auc = Evaluation.aucScore(
+      ranks: ranks, trainInteractions: trainInteractions, preserveRows: keep)
+    reciprocalRank = Evaluation.reciprocalRank(ranks: ranks, preserveRows: keep)
+    ndcgAtK = Evaluation.ndcgAtK(ranks: ranks, k: k, preserveRows: keep)
+    hitRateAtK = Evaluation.hitRateAtK(ranks: ranks, k: k, preserveRows: keep)
+    averagePrecisionAtK = Evaluation.averagePrecisionAtK(ranks: ranks, k: k, preserveRows: keep)
     users = preserveRows
       ? ranks.shape.rows : (0..<ranks.shape.rows).filter { ranks.rowCount($0) > 0 }.count
   }
-
 
   /// The mean of one metric over the users, in Double (NaN without users).
   public func mean(_ metric: KeyPath<RankingMetrics, [Float]>) -> Double {
