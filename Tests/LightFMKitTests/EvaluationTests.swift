@@ -70,31 +70,33 @@ final class EvaluationTests: XCTestCase {
     for preserve in [false, true] {
       let all = try Evaluation.metrics(
         model, testInteractions: test, trainInteractions: train, k: 2, preserveRows: preserve)
-      func same(_ metric: [Float], _ single: [Float]) { XCTAssertEqual(metric, single) }
-      same(
-        all.precisionAtK,
-        try Evaluation.precisionAtK(
-          model, testInteractions: test, trainInteractions: train, k: 2, preserveRows: preserve))
-      same(
-        all.recallAtK,
-        try Evaluation.recallAtK(
-          model, testInteractions: test, trainInteractions: train, k: 2, preserveRows: preserve))
-      same(
-        all.auc,
-        try Evaluation.aucScore(
-          model, testInteractions: test, trainInteractions: train, preserveRows: preserve))
-      same(
-        all.reciprocalRank,
-        try Evaluation.reciprocalRank(
-          model, testInteractions: test, trainInteractions: train, preserveRows: preserve))
-      same(
-        all.ndcgAtK,
-        try Evaluation.ndcgAtK(
-          model, testInteractions: test, trainInteractions: train, k: 2, preserveRows: preserve))
-      same(
-        all.hitRateAtK,
-        try Evaluation.hitRateAtK(
-          model, testInteractions: test, trainInteractions: train, k: 2, preserveRows: preserve))
+      let singles: [(KeyPath<RankingMetrics, [Float]>, () throws -> [Float])] = [
+        (\.precisionAtK, {
+          try Evaluation.precisionAtK(
+            model, testInteractions: test, trainInteractions: train, k: 2, preserveRows: preserve)
+        }),
+        (\.recallAtK, {
+          try Evaluation.recallAtK(
+            model, testInteractions: test, trainInteractions: train, k: 2, preserveRows: preserve)
+        }),
+        (\.auc, {
+          try Evaluation.aucScore(
+            model, testInteractions: test, trainInteractions: train, preserveRows: preserve)
+        }),
+        (\.reciprocalRank, {
+          try Evaluation.reciprocalRank(
+            model, testInteractions: test, trainInteractions: train, preserveRows: preserve)
+        }),
+        (\.ndcgAtK, {
+          try Evaluation.ndcgAtK(
+            model, testInteractions: test, trainInteractions: train, k: 2, preserveRows: preserve)
+        }),
+        (\.hitRateAtK, {
+          try Evaluation.hitRateAtK(
+            model, testInteractions: test, trainInteractions: train, k: 2, preserveRows: preserve)
+        }),
+      ]
+      for (metric, single) in singles { XCTAssertEqual(all[keyPath: metric], try single()) }
       XCTAssertEqual(all.users, preserve ? 3 : 2)
       XCTAssertEqual(all.testInteractions, 3)
       XCTAssertEqual(all.mean(\.precisionAtK), preserve ? 1.0 / 6 : 0.25, accuracy: 1e-7)
