@@ -69,12 +69,16 @@ extension LightFM {
     itemFeatures: CSRMatrix? = nil,
     numThreads: Int? = nil
   ) throws -> [[Int]] {
-    let itemFeatureCount = try fittedParameters().itemFeatureCount
+    let p = try fittedParameters()
+    let itemFeatureCount = p.itemFeatureCount
     try Self.checkFeatureMatrix(features, side: .item, features: itemFeatureCount)
     if let itemFeatures {
       try Self.checkFeatureMatrix(itemFeatures, side: .item, features: itemFeatureCount)
     }
-    let userCount = try userRepresentations(features: userFeatures).biases.count
+    if let userFeatures {
+      try Self.checkFeatureMatrix(userFeatures, side: .user, features: p.userFeatureCount)
+    }
+    let userCount = userFeatures?.shape.rows ?? p.userFeatureCount
     let catalog = itemFeatures ?? CSRMatrix.identity(itemFeatureCount)
     let items = catalog.shape.rows
     let rows = users ?? Array(0..<userCount)
