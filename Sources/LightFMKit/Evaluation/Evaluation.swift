@@ -406,8 +406,7 @@ public struct RankingMetrics: Sendable, Equatable {
     ndcgAtK = Evaluation.ndcgAtK(ranks: ranks, k: k, preserveRows: keep)
     hitRateAtK = Evaluation.hitRateAtK(ranks: ranks, k: k, preserveRows: keep)
     averagePrecisionAtK = Evaluation.averagePrecisionAtK(ranks: ranks, k: k, preserveRows: keep)
-    users = preserveRows
-      ? ranks.shape.rows : (0..<ranks.shape.rows).filter { ranks.rowCount($0) > 0 }.count
+    users = precisionAtK.count  // one value per kept user, as every metric
   }
 
   /// The mean of one metric over the users, in Double (NaN without users).
