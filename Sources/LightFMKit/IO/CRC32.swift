@@ -2,7 +2,8 @@ import CZlib
 
 /// CRC-32 (IEEE 802.3, as zip archives and our model files use), computed by zlib.
 ///
-/// Package-internal: `ModelFile` and `_LightFMTestSupport`'s `.npz` writer use it.
+/// Package-internal: `ModelFile`, the zip reader's member streams and `_LightFMTestSupport`'s
+/// zip writers use it.
 package enum CRC32 {
   /// The checksum of `bytes`, continuing from `crc` (0 to start).
   ///

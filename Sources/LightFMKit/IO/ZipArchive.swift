@@ -246,7 +246,7 @@ package final class ZipMemberStream: ByteStream {
   /// Where the member's (compressed) data starts and how much of it is still unread.
   private var inputOffset: Int
   private var inputLeft: Int
-  private var crc: uLong = 0
+  private var crc: UInt32 = 0
   /// Uncompressed bytes not yet delivered.
   package private(set) var remaining: Int
   private var stream: UnsafeMutablePointer<z_stream>?
@@ -345,13 +345,7 @@ package final class ZipMemberStream: ByteStream {
       inputLeft -= buffer.count
     }
     remaining -= buffer.count
-    // zlib's crc32 takes a 32-bit length: feed it in pieces.
-    var offset = 0
-    while offset < buffer.count {
-      let n = min(buffer.count - offset, 1 << 30)
-      crc = crc32(crc, buffer.baseAddress!.assumingMemoryBound(to: Bytef.self) + offset, uInt(n))
-      offset += n
-    }
+    crc = CRC32.checksum(UnsafeRawBufferPointer(buffer), continuing: crc)
   }
 
   private func inflate(
@@ -440,7 +434,6 @@ package final class ZipMemberStream: ByteStream {
         try settle(status, stream)
       }
     }
-    let crc = UInt32(truncatingIfNeeded: crc)
     guard crc == entry.crc else {
       throw fail("CRC-32 mismatch (\(crc) != \(entry.crc)): the archive is corrupted")
     }
