@@ -18,8 +18,7 @@ struct ByteReader {
   /// Throws unless `n` more bytes are there.
   func require(_ n: Int, _ what: @autoclosure () -> String) throws {
     guard n >= 0, n <= remaining else {
-      throw failure(
-        "truncated: \(what()) needs \(n) bytes at offset \(offset), only \(remaining) left")
+      throw failure(truncation(what(), needs: n, at: offset, left: remaining))
     }
   }
 
@@ -90,6 +89,11 @@ struct ByteReader {
     offset += n
     return value
   }
+}
+
+/// The message for a read of `n` bytes at `offset` with only `left` bytes left.
+private func truncation(_ what: String, needs n: Int, at offset: Int, left: Int) -> String {
+  "truncated: \(what) needs \(n) bytes at offset \(offset), only \(left) left"
 }
 
 /// Appends little-endian values to a byte buffer (the writing side of `ByteReader`).
@@ -165,9 +169,7 @@ package final class MemoryByteStream: ByteStream {
     into buffer: UnsafeMutableRawBufferPointer, _ what: @autoclosure () -> String
   ) throws {
     guard buffer.count <= remaining else {
-      throw fail(
-        "truncated: \(what()) needs \(buffer.count) bytes at offset \(offset), only "
-          + "\(remaining) left")
+      throw fail(truncation(what(), needs: buffer.count, at: offset, left: remaining))
     }
     guard buffer.count > 0 else { return }
     bytes.withUnsafeBytes { raw in
@@ -198,9 +200,7 @@ package final class FileByteStream: ByteStream {
     into buffer: UnsafeMutableRawBufferPointer, _ what: @autoclosure () -> String
   ) throws {
     guard buffer.count <= remaining else {
-      throw fail(
-        "truncated: \(what()) needs \(buffer.count) bytes at offset \(offset), only "
-          + "\(remaining) left")
+      throw fail(truncation(what(), needs: buffer.count, at: offset, left: remaining))
     }
     try file.readExactly(into: buffer, at: offset)
     offset += buffer.count
