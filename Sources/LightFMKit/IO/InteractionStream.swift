@@ -58,14 +58,7 @@ extension DelimitedText {
   ) throws -> InteractionColumns {
     precondition(chunkBytes >= 16, "chunkBytes must be at least 16")
     let file = url.path
-    let fd = open(file, O_RDONLY)
-    guard fd >= 0 else {
-      _ = try readFileBytes(url)  // names the reason (missing, a directory, ...)
-      throw LightFMError(.io, "\(file): cannot open")
-    }
-    defer { close(fd) }
-    var info = stat()
-    let fileSize = fstat(fd, &info) == 0 ? Int(info.st_size) : 0
+    let input = try InputFile(path: file)
     var parser = StreamParser(file: file, delimiter: delimiter, header: header)
     var capacity = chunkBytes
     var buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
@@ -80,11 +73,9 @@ extension DelimitedText {
         buffer = grown
         capacity *= 2
       }
-      let n = read(fd, buffer + filled, capacity - filled)
-      if n < 0 {
-        if errno == EINTR { continue }
-        throw LightFMError(.io, "\(file): cannot read: \(String(cString: strerror(errno)))")
-      }
+      let n = try input.read(
+        into: UnsafeMutableRawBufferPointer(start: buffer + filled, count: capacity - filled),
+        at: nil)
       let eof = n == 0
       filled += n
       var end = filled
@@ -106,7 +97,7 @@ extension DelimitedText {
       let chunk = UnsafeBufferPointer(start: buffer, count: end)
       if first {
         first = false
-        try parser.begin(chunk, fileSize: fileSize)
+        try parser.begin(chunk, fileSize: input.size ?? 0)
       }
       try parser.parse(chunk)
       if end < filled { memmove(buffer, buffer + end, filled - end) }
