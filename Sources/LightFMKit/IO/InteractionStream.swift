@@ -152,61 +152,28 @@ private struct StreamParser {
     self.header = header
   }
 
-  /// Detects the delimiter from the first chunk's first lines and reserves the columns from the
-  /// chunk's bytes per line.
+  /// Detects the delimiter and the header from the first chunk's first lines, by
+  /// `readInteractions`' rules on the same lines, and reserves the columns from the chunk's bytes
+  /// per line.
   mutating func begin(_ chunk: UnsafeBufferPointer<UInt8>, fileSize: Int) throws {
-    var lines: [ArraySlice<UInt8>] = []
-    var start = 0
-    var count = 0
-    for (i, b) in chunk.enumerated() where b == 0x0A {
-      count += 1
-      let slice = ArraySlice(chunk[start..<i])
-      let trimmed = slice.drop { $0 == 0x20 || $0 == 0xEF || $0 == 0xBB || $0 == 0xBF }
-      if lines.count < 50, let f = trimmed.first, f != 0x23, !trimmed.allSatisfy(isSpace) {
-        lines.append(slice)
-      }
-      start = i + 1
-    }
-    if start < chunk.count, lines.count < 50 { lines.append(ArraySlice(chunk[start...])) }
-    if !givenDelimiter { delimiter = Self.detect(lines) }
-    if header == nil, let text = try? TextFile(
-      bytes: Array(chunk), file: file, expecting: "user<sep>item lines")
+    if !givenDelimiter || header == nil,
+      let text = try? TextFile(bytes: Array(chunk), file: file, expecting: "user<sep>item lines")
     {
-      // `readInteractions`' rule, on the same lines: the first and up to 100 after it.
-      let fields = text.fields(of: text.lines[0], delimiter: delimiter)
-      let following = text.lines.dropFirst().prefix(Self.headerLines).map {
-        text.fields(of: $0, delimiter: delimiter)
+      if !givenDelimiter { delimiter = text.detectDelimiter() }
+      if header == nil {
+        // The first line and up to 100 after it.
+        let fields = text.fields(of: text.lines[0], delimiter: delimiter)
+        let following = text.lines.dropFirst().prefix(Self.headerLines).map {
+          text.fields(of: $0, delimiter: delimiter)
+        }
+        detectedHeader = DelimitedText.looksLikeInteractionHeader(fields, following: following)
       }
-      detectedHeader = DelimitedText.looksLikeInteractionHeader(fields, following: following)
     }
-    let perLine = max(8, chunk.count / max(count, 1))
+    let newlines = chunk.baseAddress.map { memchrCount($0, 0x0A, chunk.count) } ?? 0
+    let perLine = max(8, chunk.count / max(newlines, 1))
     let estimate = min(fileSize / perLine + 16, 1 << 31)
     users.reserveCapacity(estimate)
     items.reserveCapacity(estimate)
-  }
-
-  /// `TextFile.detectDelimiter`'s rule over byte lines.
-  static func detect(_ lines: [ArraySlice<UInt8>]) -> Delimiter {
-    var best = Delimiter.tab
-    var bestCount = 0
-    for candidate in Delimiter.allCases {
-      let p = candidate.bytes
-      var count = 0
-      for line in lines {
-        if p.count == 1 {
-          if line.contains(p[0]) { count += 1 }
-        } else if line.indices.contains(where: { i in
-          i + 1 < line.endIndex && line[i] == p[0] && line[i + 1] == p[1]
-        }) {
-          count += 1
-        }
-      }
-      if count > bestCount {
-        best = candidate
-        bestCount = count
-      }
-    }
-    return best
   }
 
   /// Parses the complete lines of `chunk` (it ends after a newline, or at the end of the file).
