@@ -56,9 +56,7 @@ public enum NPZ {
   public static func readSparseMatrix(
     bytes: [UInt8], file: String, limits: LoadLimits = .default
   ) throws -> COOMatrix {
-    guard !bytes.isEmpty else { throw LightFMError(.parse, "\(file): the file is empty") }
-    return try readSparseMatrix(
-      archive: try ZipArchive(bytes: bytes, file: file), limits: limits)
+    try readSparseMatrix(archive: try ZipArchive(bytes: bytes, file: file), limits: limits)
   }
 
   /// Reads the members of one archive within one budget.
@@ -307,11 +305,8 @@ public enum NPZ {
   private static func archive(_ url: URL, limits: LoadLimits) throws -> ZipArchive {
     let input = try InputFile(path: url.path)
     if let size = input.size {
-      guard size > 0 else { throw LightFMError(.parse, "\(url.path): the file is empty") }
       return try ZipArchive(source: .file(input, size: size), file: url.path)
     }
-    let bytes = try input.readAll(limits: limits)
-    guard !bytes.isEmpty else { throw LightFMError(.parse, "\(url.path): the file is empty") }
-    return try ZipArchive(bytes: bytes, file: url.path)
+    return try ZipArchive(bytes: try input.readAll(limits: limits), file: url.path)
   }
 }
