@@ -222,11 +222,3 @@ private func temporaryFileSignalHandler(_ sig: Int32) {
 private func posixWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int {
   write(fd, p, n)
 }
-
-/// Reads a whole file into memory through `InputFile`.
-///
-/// - Throws: `LightFMError` (`.io`) naming the file when it is missing, a directory or
-///   unreadable, or larger than `limits` allows.
-package func readFileBytes(_ url: URL, limits: LoadLimits = .default) throws -> [UInt8] {
-  try readFileBytes(url.path, limits: limits)
-}

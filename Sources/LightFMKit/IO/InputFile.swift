@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
@@ -114,4 +116,12 @@ private func systemRead(_ fd: Int32, _ p: UnsafeMutableRawPointer, _ n: Int) -> 
 ///   unreadable, or when it is larger than `limits` allows.
 package func readFileBytes(_ path: String, limits: LoadLimits = .default) throws -> [UInt8] {
   try InputFile(path: path).readAll(limits: limits)
+}
+
+/// Reads the whole file at `url` into memory.
+///
+/// - Throws: `LightFMError` (`.io`) naming the file when it is missing, a directory or
+///   unreadable, or larger than `limits` allows.
+package func readFileBytes(_ url: URL, limits: LoadLimits = .default) throws -> [UInt8] {
+  try readFileBytes(url.path, limits: limits)
 }
