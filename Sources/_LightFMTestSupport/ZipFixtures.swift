@@ -1,8 +1,8 @@
 import CZlib
 import LightFMKit
 
-/// Builds zip archives for tests and fuzz seeds, honest or not: members stored or deflated
-/// (through zlib), made of literal bytes and runs of zeros (so a 1 GiB bomb never exists
+/// Builds zip archives for tests, fuzz seeds and `NPZWriter`, honest or not: members stored or
+/// deflated (through zlib), made of literal bytes and runs of zeros (so a 1 GiB bomb never exists
 /// uncompressed), with sizes that can be declared falsely, duplicate names, and zip64 records.
 public struct ZipFixture {
   /// A piece of a member's uncompressed content.
