@@ -2,15 +2,23 @@
 /// files). Every read past the end throws the error its owner supplies; nothing reads out of
 /// bounds.
 struct ByteReader {
-  let bytes: [UInt8]
+  /// The bytes read, a slice of the caller's array (not a copy); `offset` counts from its start.
+  let bytes: ArraySlice<UInt8>
   var offset: Int
   /// Builds the error thrown for a read past the end or a malformed value.
   let failure: @Sendable (String) -> LightFMError
 
-  init(_ bytes: [UInt8], offset: Int = 0, failure: @escaping @Sendable (String) -> LightFMError) {
+  init(
+    _ bytes: ArraySlice<UInt8>, offset: Int = 0,
+    failure: @escaping @Sendable (String) -> LightFMError
+  ) {
     self.bytes = bytes
     self.offset = offset
     self.failure = failure
+  }
+
+  init(_ bytes: [UInt8], offset: Int = 0, failure: @escaping @Sendable (String) -> LightFMError) {
+    self.init(bytes[...], offset: offset, failure: failure)
   }
 
   var remaining: Int { bytes.count - offset }
@@ -30,7 +38,7 @@ struct ByteReader {
   mutating func uint8(_ what: @autoclosure () -> String) throws -> UInt8 {
     try require(1, what())
     defer { offset += 1 }
-    return bytes[offset]
+    return bytes[bytes.startIndex + offset]
   }
 
   mutating func uint16(_ what: @autoclosure () -> String) throws -> UInt16 {
@@ -62,7 +70,8 @@ struct ByteReader {
   mutating func bytes(_ n: Int, _ what: @autoclosure () -> String) throws -> ArraySlice<UInt8> {
     try require(n, what())
     defer { offset += n }
-    return bytes[offset..<(offset + n)]
+    let start = bytes.startIndex + offset
+    return bytes[start..<(start + n)]
   }
 
   /// `count` little-endian `Float`s, bit for bit.
@@ -85,7 +94,8 @@ struct ByteReader {
   {
     try require(n, what())
     var value: UInt64 = 0
-    for k in 0..<n { value |= UInt64(bytes[offset + k]) << UInt64(8 * k) }
+    let start = bytes.startIndex + offset
+    for k in 0..<n { value |= UInt64(bytes[start + k]) << UInt64(8 * k) }
     offset += n
     return value
   }

@@ -207,7 +207,7 @@ enum ModelFile {
     }
 
     var r = ByteReader(
-      Array(bytes[headerSize..<end]),
+      bytes[headerSize..<end],
       failure: { message in
         corrupt("malformed model payload: \(message)")
       })

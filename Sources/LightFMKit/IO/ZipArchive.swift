@@ -163,8 +163,7 @@ package struct ZipArchive {
       var localOffset = UInt64(try directory.uint32("local header offset"))
       let nameBytes = try directory.bytes(nameLength, "entry name")
       let name = String(decoding: nameBytes, as: UTF8.self)
-      var extra = ByteReader(
-        Array(try directory.bytes(extraLength, "extra field")), failure: fail)
+      var extra = ByteReader(try directory.bytes(extraLength, "extra field"), failure: fail)
       try directory.skip(commentLength, "entry comment")
       // Zip64 extended information: only the fields saturated at 0xFFFFFFFF are present.
       while extra.remaining >= 4 {
