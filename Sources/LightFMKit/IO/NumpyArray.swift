@@ -204,11 +204,15 @@ extension NumpyArray {
     switch (kind, itemSize) {
     case ("f", 4), ("i", 4): 4
     case ("b", _): 1
-    case ("S", _), ("U", _):
-      // A String holds up to 15 UTF-8 bytes inline; longer ones take a heap buffer.
-      16 + (itemSize > 15 ? itemSize + 32 : 0)
+    case ("S", _), ("U", _): stringStorage(itemSize)
     default: 8
     }
+  }
+
+  /// The bytes a `String` of `utf8Count` bytes takes: up to 15 are held inline, longer ones in
+  /// a heap buffer.
+  static func stringStorage(_ utf8Count: Int) -> Int {
+    16 + (utf8Count > 15 ? utf8Count + 32 : 0)
   }
 
   /// The approximate bytes the elements occupy in memory.
@@ -219,7 +223,7 @@ extension NumpyArray {
     case .float64(let v): 8 * v.count
     case .int64(let v): 8 * v.count
     case .bool(let v): v.count
-    case .strings(let v): v.reduce(0) { $0 + 16 + ($1.utf8.count > 15 ? $1.utf8.count + 32 : 0) }
+    case .strings(let v): v.reduce(0) { $0 + Self.stringStorage($1.utf8.count) }
     }
   }
 
