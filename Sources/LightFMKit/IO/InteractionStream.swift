@@ -129,7 +129,6 @@ private struct StreamParser {
   let givenDelimiter: Bool
   let header: Bool?
   var line = 0
-  var dataLines = 0
   var columnCount = 0
   var hasHeader = false
   /// The header decision from the first chunk when `header` is `nil`.
@@ -309,19 +308,14 @@ private struct StreamParser {
     }
     users.append(userIDs.intern(base + starts[0], ends[0] - starts[0]))
     items.append(itemIDs.intern(base + starts[1], ends[1] - starts[1]))
-    dataLines += 1
   }
 
   mutating func finish() throws -> InteractionColumns {
-    if line == 0 {
-      throw LightFMError.parse(
-        file: file, line: 1, "the file is empty: expected user<sep>item lines")
-    }
     if columnCount == 0 {
       throw LightFMError.parse(
-        file: file, line: line, "the file is empty: expected user<sep>item lines")
+        file: file, line: max(line, 1), "the file is empty: expected user<sep>item lines")
     }
-    if dataLines == 0 {
+    if users.isEmpty {
       throw LightFMError.parse(
         file: file, line: line, "no interactions: the file has only a header")
     }
