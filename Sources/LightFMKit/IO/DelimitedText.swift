@@ -469,9 +469,14 @@ struct TextFile {
   }
 
   private func decode(_ field: UnsafeBufferPointer<UInt8>) -> String {
-    if !isLatin1 { return String(decoding: field, as: UTF8.self) }
-    var scalars = String.UnicodeScalarView()
-    for b in field { scalars.append(Unicode.Scalar(b)) }
-    return String(scalars)
+    decodeText(field, latin1: isLatin1)
   }
+}
+
+/// `bytes` as text: UTF-8, or Latin-1 (one character a byte) for files that are not UTF-8.
+func decodeText(_ bytes: UnsafeBufferPointer<UInt8>, latin1: Bool) -> String {
+  if !latin1 { return String(decoding: bytes, as: UTF8.self) }
+  var scalars = String.UnicodeScalarView()
+  for b in bytes { scalars.append(Unicode.Scalar(b)) }
+  return String(scalars)
 }

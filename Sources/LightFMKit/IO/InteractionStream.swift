@@ -400,11 +400,7 @@ private struct ByteInterner {
   func strings(latin1: Bool) -> [String] {
     arena.withUnsafeBufferPointer { a in
       (0..<count).map { n in
-        let bytes = UnsafeBufferPointer(rebasing: a[offsets[n]..<offsets[n + 1]])
-        if !latin1 { return String(decoding: bytes, as: UTF8.self) }
-        var scalars = String.UnicodeScalarView()
-        for b in bytes { scalars.append(Unicode.Scalar(b)) }
-        return String(scalars)
+        decodeText(UnsafeBufferPointer(rebasing: a[offsets[n]..<offsets[n + 1]]), latin1: latin1)
       }
     }
   }
