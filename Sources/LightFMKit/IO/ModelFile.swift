@@ -195,9 +195,8 @@ enum ModelFile {
           + "(expected \(expected) bytes)")
     }
     let end = headerSize + Int(length)
-    let stored =
-      UInt32(bytes[end]) | UInt32(bytes[end + 1]) << 8 | UInt32(bytes[end + 2]) << 16
-      | UInt32(bytes[end + 3]) << 24
+    header.offset = end
+    let stored = try header.uint32("checksum")
     let actual = bytes.withUnsafeBytes {
       CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<end]))
     }
