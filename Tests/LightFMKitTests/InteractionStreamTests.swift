@@ -52,6 +52,8 @@ final class InteractionStreamTests: XCTestCase {
   func testMatchesTheWholeFileReader() throws {
     try assertSame(Array("1\t10\t5\t881250949\n2\t20\t3\t891717742\n1\t20\t4\t8\n".utf8))
     try assertSame(Array("1,10,5\n2,20,3.5\n".utf8))
+    // Trailing tabs are trimmed, not taken for the delimiter.
+    try assertSame(Array("1,10,5\t\n2,20,3\t\n".utf8))
     try assertSame(Array("1|10\n2|20".utf8))  // no final newline
     try assertSame(Array("1::10::5::978300760\n2::20::3::978302109\n".utf8))
     try assertSame(
