@@ -44,7 +44,12 @@ struct ParameterExtent: Equatable {
       + "item biases \(userBias) and \(itemBias)"
   }
 
-  /// The largest Euclidean norm of the rows of a `rows × d` row-major matrix.
+  /// Whether every value measured was finite: the bound is finite exactly then, since the
+  /// squares and sums of finite floats cannot overflow in `Double`.
+  var isFinite: Bool { scoreBound.isFinite }
+
+  /// The largest Euclidean norm of the rows of a `rows × d` row-major matrix (NaN once a row
+  /// holds a NaN, infinite once one holds an infinity and none a NaN).
   ///
   /// - Complexity: O(rows · d), no allocation.
   static func largestRowNorm(_ values: UnsafePointer<Float>, rows: Int, d: Int) -> Double {
@@ -53,16 +58,18 @@ struct ParameterExtent: Equatable {
       let row = values + r * d
       var sum: Double = 0
       for c in 0..<d { sum += Double(row[c]) * Double(row[c]) }
-      // `!(x <= y)` keeps NaN as the largest.
-      if !(sum <= largest) { largest = sum }
+      // NaN stays the largest once seen (no comparison with it holds).
+      if sum > largest || sum.isNaN { largest = sum }
     }
     return largest.squareRoot()
   }
 
-  /// The largest |value| of `count` values.
+  /// The largest |value| of `count` values (NaN once one is NaN, as `largestRowNorm`).
   static func largestMagnitude(_ values: UnsafePointer<Float>, count: Int) -> Double {
     var largest: Float = 0
-    for n in 0..<count where !(values[n].magnitude <= largest) { largest = values[n].magnitude }
+    for n in 0..<count where values[n].magnitude > largest || values[n].isNaN {
+      largest = values[n].magnitude
+    }
     return Double(largest)
   }
 
@@ -101,15 +108,17 @@ extension LightFM {
   /// Throws when the epoch just trained left a non-finite value, or a score bound past
   /// `scoreLimit` (a run-away even while every value is finite).
   ///
-  /// - Complexity: O(parameters) (the non-finite scan split over `threads`).
+  /// One pass measures the extent, which is not finite exactly when some value is not; only
+  /// then does a second pass find the first such value for the message.
+  /// - Complexity: O(parameters) (the rare non-finite search split over `threads`).
   func checkDivergence(_ trainer: Trainer, epoch: Int, threads: Int) throws {
-    if let (array, index) = trainer.firstNonFinite(threads: threads) {
+    let extent = ParameterExtent(trainer.parameters)
+    if !extent.isFinite, let (array, index) = trainer.firstNonFinite(threads: threads) {
       throw LightFMError(
         .diverged,
         "training diverged in epoch \(epoch): \(array)[\(index)] is not finite; "
           + divergenceAdvice)
     }
-    let extent = ParameterExtent(trainer.parameters)
     if extent.ranAway {
       throw LightFMError(
         .diverged,

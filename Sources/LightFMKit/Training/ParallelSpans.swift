@@ -1,9 +1,9 @@
 /// The fixed costs of a `fit` call spread over its worker threads: copies of the parameters
-/// into and out of the trainer's buffers, and the non-finite check after every epoch.
+/// into and out of the trainer's buffers, and the search for a non-finite value.
 ///
 /// On the synthetic 100K × 50K set (d = 32) a call copies ~58 MB of parameters and optimiser
-/// state in and out, and every epoch scans ~19 MB for non-finite values: tens of milliseconds
-/// that one thread would spend while the others wait. Each span is contiguous, so the copies
+/// state in and out, and a search reads ~19 MB: tens of milliseconds that one thread would
+/// spend while the others wait. Each span is contiguous, so the copies
 /// stay sequential streams; with one thread they run in order on the caller.
 enum ParallelSpans {
   /// Spans shorter than this run on the calling thread alone (a thread wake-up costs more).

@@ -214,7 +214,8 @@ final class Trainer {
     return total.sum / Double(total.examples)
   }
 
-  /// The first non-finite learned value, if any (checked after every epoch, by `threads`).
+  /// The first non-finite learned value, if any (searched by `threads` when an epoch's
+  /// `ParameterExtent` is not finite).
   func firstNonFinite(threads: Int) -> (String, Int)? {
     parameters.users.firstNonFinite(side: .user, threads: threads)
       ?? parameters.items.firstNonFinite(side: .item, threads: threads)
