@@ -5,21 +5,8 @@ import _LightFMTestSupport
 
 /// The mean loss per epoch (`TrainingProgress.loss`): each loss against a hand computation on
 /// a tiny case, from the parameters before the epoch, on one thread with a fixed seed.
-final class TrainingLossTests: XCTestCase {
+final class TrainingLossTests: XCTestCase, TrainingFixtures {
   // MARK: - Helpers
-
-  func coo(_ rows: Int, _ columns: Int, _ entries: [(Int, Int, Float)]) throws -> COOMatrix {
-    try COOMatrix(
-      rows: rows, columns: columns, rowIndices: entries.map { Int32($0.0) },
-      columnIndices: entries.map { Int32($0.1) }, values: entries.map { $0.2 })
-  }
-
-  /// A model initialised by `fit` for 0 epochs (no training), and its parameters.
-  func initial(_ model: LightFM, _ x: COOMatrix) throws -> (LightFM, ModelParameters) {
-    var m = model
-    try m.fit(x, epochs: 0)
-    return (m, try XCTUnwrap(m.parameters))
-  }
 
   /// The loss reported for one `fitPartial` epoch.
   func epochLoss(
@@ -33,8 +20,6 @@ final class TrainingLossTests: XCTestCase {
     XCTAssertEqual(reports.count, 1)
     return try XCTUnwrap(reports.first?.loss)
   }
-
-  func row(_ a: [Float], _ r: Int, _ d: Int) -> [Float] { Array(a[(r * d)..<((r + 1) * d)]) }
 
   /// p·q in Double (biases start at 0, so this is the whole score before the first epoch).
   func dot(_ a: [Float], _ b: [Float]) -> Double {

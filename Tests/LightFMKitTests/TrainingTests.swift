@@ -5,23 +5,8 @@ import _LightFMTestSupport
 
 /// fit / fitPartial / predict: single steps by hand, reproducibility, Hogwild, weights,
 /// features and every error a user can hit.
-final class TrainingTests: XCTestCase {
+final class TrainingTests: XCTestCase, TrainingFixtures {
   // MARK: - Helpers
-
-  func coo(_ rows: Int, _ columns: Int, _ entries: [(Int, Int, Float)]) throws -> COOMatrix {
-    try COOMatrix(
-      rows: rows, columns: columns, rowIndices: entries.map { Int32($0.0) },
-      columnIndices: entries.map { Int32($0.1) }, values: entries.map { $0.2 })
-  }
-
-  /// The parameters `fit` starts from: a fit of 0 epochs initialises without training.
-  func initial(_ model: LightFM, _ x: COOMatrix, itemFeatures: CSRMatrix? = nil) throws
-    -> (LightFM, ModelParameters)
-  {
-    var m = model
-    try m.fit(x, itemFeatures: itemFeatures, epochs: 0)
-    return (m, try XCTUnwrap(m.parameters))
-  }
 
   /// Equality of parameters without printing megabytes of floats on failure.
   func assertSame(
@@ -30,8 +15,6 @@ final class TrainingTests: XCTestCase {
   ) {
     XCTAssertTrue(a != nil && a == b, "parameters differ: \(message)", file: file, line: line)
   }
-
-  func row(_ a: [Float], _ r: Int, _ d: Int) -> [Float] { Array(a[(r * d)..<((r + 1) * d)]) }
 
   func dot(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { $0 * $1 }.reduce(0, +) }
 
