@@ -197,7 +197,7 @@ extension LightFM {
       let epochStart = ContinuousClock.now
       let loss = BLAS.withThreads(1) { trainer.epoch(rng: &rng, threads: numThreads) }
       try checkDivergence(trainer, epoch: epoch, threads: numThreads)
-      let epochSeconds = Self.seconds(ContinuousClock.now - epochStart)
+      let epochSeconds = (ContinuousClock.now - epochStart).seconds
 
       var scores: ValidationScores?
       if let validator, epoch % validator.every == 0 || epoch == epochs {
@@ -220,9 +220,9 @@ extension LightFM {
       }
 
       let now = ContinuousClock.now
-      let trainingSeconds = Self.seconds(now - trainingStart)
+      let trainingSeconds = (now - trainingStart).seconds
       let report = TrainingProgress(
-        epoch: epoch, epochs: epochs, elapsed: Self.seconds(now - start),
+        epoch: epoch, epochs: epochs, elapsed: (now - start).seconds,
         epochSeconds: epochSeconds,
         estimatedRemaining: trainingSeconds / Double(epoch) * Double(epochs - epoch),
         loss: loss, validation: scores, bestEpoch: history.bestEpoch)
@@ -244,11 +244,6 @@ extension LightFM {
       history.keptEpoch = history.epochs.count
     }
     return history
-  }
-
-  private static func seconds(_ d: Duration) -> Double {
-    let (s, attoseconds) = d.components
-    return Double(s) + Double(attoseconds) * 1e-18
   }
 
   // MARK: - Input checks
