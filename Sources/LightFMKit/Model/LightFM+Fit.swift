@@ -160,7 +160,7 @@ extension LightFM {
           + "(set it back, or call fit to start over)")
     }
 
-    let validator = try validation.map {
+    var validator = try validation.map {
       try Validator(
         $0, training: interactions, users: userMatrix.shape.rows, items: itemMatrix.shape.rows)
     }
@@ -185,8 +185,6 @@ extension LightFM {
     var history = TrainingHistory()
     // With patience: the best evaluated epoch's parameters and generator, restored at the end.
     var best: (parameters: ModelParameters, generator: TrainingRNG)?
-    var bestValue: Double?
-    var sinceBest = 0
     let trainingStart = ContinuousClock.now
     // OpenBLAS is pinned to 1 thread while the Hogwild workers run (ARCHITECTURE.md §2), and restored
     // between epochs, so a progress callback that evaluates (GEMM scoring) runs at full speed.
@@ -200,21 +198,16 @@ extension LightFM {
       let epochSeconds = (ContinuousClock.now - epochStart).seconds
 
       var scores: ValidationScores?
-      if let validator, epoch % validator.every == 0 || epoch == epochs {
+      if let v = validator, v.evaluates(epoch: epoch, of: epochs) {
         var snapshot = initial
         trainer.parameters.store(into: &snapshot, threads: numThreads)
         var current = self
         current.parameters = snapshot
-        let evaluated = try validator.scores(
+        let evaluated = try v.scores(
           current, userFeatures: userFeatures, itemFeatures: itemFeatures, threads: numThreads)
-        let value = evaluated[validator.monitor]
-        if bestValue.map({ value > $0 }) ?? true {
-          bestValue = value
+        if validator?.record(evaluated) == true {
           history.bestEpoch = epoch
-          sinceBest = 0
-          if validator.patience != nil { best = (snapshot, rng) }
-        } else {
-          sinceBest += 1
+          if v.patience != nil { best = (snapshot, rng) }
         }
         scores = evaluated
       }
@@ -228,7 +221,7 @@ extension LightFM {
         loss: loss, validation: scores, bestEpoch: history.bestEpoch)
       history.epochs.append(report)
       if progress?(report) == .stop { break }
-      if let patience = validator?.patience, sinceBest >= patience, epoch < epochs {
+      if validator?.patienceRanOut == true, epoch < epochs {
         history.stoppedEarly = true
         break
       }

@@ -114,15 +114,39 @@ public struct TrainingHistory: Sendable, Equatable {
 
 // MARK: - Evaluating during a call
 
-/// A `TrainingValidation` checked against one call's training data, ready to evaluate.
+/// A `TrainingValidation` checked against one call's training data, ready to evaluate, and
+/// the call's best evaluation so far.
 struct Validator {
   let validation: TrainingValidation
   /// The call's training interactions, left out of every ranking.
   let training: CSRMatrix
+  /// The best monitored value so far, and the evaluations since it.
+  private var bestValue: Double?
+  private var sinceBest = 0
 
-  var every: Int { validation.every }
   var patience: Int? { validation.patience }
-  var monitor: ValidationMetric { validation.monitor }
+
+  /// Whether epoch `epoch` (1-based) of a call of `epochs` is evaluated: every `every`
+  /// epochs, and the last.
+  func evaluates(epoch: Int, of epochs: Int) -> Bool {
+    epoch % validation.every == 0 || epoch == epochs
+  }
+
+  /// Records an evaluation, and returns whether it strictly improves the monitored metric
+  /// (the first evaluation always does).
+  mutating func record(_ scores: ValidationScores) -> Bool {
+    let value = scores[validation.monitor]
+    guard bestValue.map({ value > $0 }) ?? true else {
+      sinceBest += 1
+      return false
+    }
+    bestValue = value
+    sinceBest = 0
+    return true
+  }
+
+  /// Whether `patience` evaluations in a row have not improved.
+  var patienceRanOut: Bool { patience.map { sinceBest >= $0 } ?? false }
 
   /// Checks the settings, the shape and that no validation interaction is a training one
   /// (before the first epoch, so a bad argument costs no training).
