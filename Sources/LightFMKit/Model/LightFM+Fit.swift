@@ -188,7 +188,7 @@ extension LightFM {
     let trainingStart = ContinuousClock.now
     // OpenBLAS is pinned to 1 thread while the Hogwild workers run (ARCHITECTURE.md §2), and restored
     // between epochs, so a progress callback that evaluates (GEMM scoring) runs at full speed.
-    for epoch in 1...max(epochs, 1) where epochs > 0 {
+    for epoch in stride(from: 1, through: epochs, by: 1) {
       // Parameters are stored into the model only after the last epoch, so a cancelled call
       // leaves it as it was.
       if Task.isCancelled { throw CancellationError() }
