@@ -148,7 +148,8 @@ struct TrainingKernel {
     _ examples: UnsafePointer<TrainingExample>, _ range: Range<Int>, rng: inout TrainingRNG,
     loss: inout EpochLoss
   ) {
-    // Two copies of the loops, so that the one without the loss has no trace of it.
+    // `run` is written once and inlined twice with `measure` a constant: the compiled copy
+    // without the loss has no trace of it.
     if c.measuresLoss {
       loss.sum += run(examples, range, rng: &rng, measure: true)
       loss.examples += range.count
