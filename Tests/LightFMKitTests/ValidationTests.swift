@@ -6,10 +6,6 @@ import _LightFMTestSupport
 /// Validation while training (`TrainingValidation`): the scores, their schedule, early
 /// stopping that keeps the best epoch, and bad arguments.
 final class ValidationTests: XCTestCase {
-  func mean(_ values: [Float]) -> Double {
-    values.reduce(0.0) { $0 + Double($1) } / Double(values.count)
-  }
-
   func testEarlyStoppingKeepsTheBestEpoch() throws {
     // BPR at a learning rate ten times the default: precision@5 climbs for a few epochs, then
     // wanders down while the training loss keeps falling.
@@ -108,11 +104,15 @@ extension Evaluation {
   static func metricsForTest(
     _ model: LightFM, _ test: COOMatrix, _ train: COOMatrix, k: Int
   ) throws -> (precision: Double, recall: Double, auc: Double, ndcg: Double, users: Int) {
-    func mean(_ v: [Float]) -> Double { v.reduce(0.0) { $0 + Double($1) } / Double(v.count) }
     let p = try precisionAtK(model, testInteractions: test, trainInteractions: train, k: k)
     let r = try recallAtK(model, testInteractions: test, trainInteractions: train, k: k)
     let a = try aucScore(model, testInteractions: test, trainInteractions: train)
     let n = try ndcgAtK(model, testInteractions: test, trainInteractions: train, k: k)
     return (mean(p), mean(r), mean(a), mean(n), p.count)
   }
+}
+
+/// The mean of `values`, in Double.
+private func mean(_ values: [Float]) -> Double {
+  values.reduce(0.0) { $0 + Double($1) } / Double(values.count)
 }
