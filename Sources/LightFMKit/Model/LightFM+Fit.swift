@@ -181,7 +181,8 @@ extension LightFM {
     let trainer = Trainer(
       model: self, parameters: initial, interactions: interactions, weights: weights,
       userFeatures: userMatrix, itemFeatures: itemMatrix, threads: numThreads,
-      measuresLoss: reportsLoss && (progress != nil || validation != nil))
+      measuresLoss: reportsLoss && (progress != nil || validation != nil),
+      interactionRows: validator?.training)
     var history = TrainingHistory()
     // With patience: the best evaluated epoch's parameters and generator, restored at the end.
     var best: (parameters: ModelParameters, generator: TrainingRNG)?

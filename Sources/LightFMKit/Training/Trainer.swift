@@ -41,10 +41,13 @@ final class Trainer {
   ///   - weights: one weight per stored entry, or nil for all 1.
   ///   - threads: the call's worker threads, which also copy the parameters in.
   ///   - measuresLoss: whether `epoch` returns the epoch's mean loss (`TrainingKernel.train`).
+  ///   - interactionRows: `interactions` in CSR form, duplicates summed, when the caller has
+  ///     converted them already (validation does); otherwise converted here if needed.
   /// - Complexity: O(nnz + feature nnz + parameters).
   init(
     model: LightFM, parameters p: ModelParameters, interactions: COOMatrix, weights: [Float]?,
-    userFeatures: CSRMatrix, itemFeatures: CSRMatrix, threads: Int, measuresLoss: Bool = false
+    userFeatures: CSRMatrix, itemFeatures: CSRMatrix, threads: Int, measuresLoss: Bool = false,
+    interactionRows: CSRMatrix? = nil
   ) {
     parameters = TrainingParameters(p, threads: threads)
     userRows = CSRBuffers(userFeatures)
@@ -54,7 +57,7 @@ final class Trainer {
     // the others get empty rows instead of an O(nnz log) conversion per call.
     let empty = CSRMatrix(emptyRows: interactions.shape.rows, columns: interactions.shape.columns)
     let knownMatrix = model.loss == .logistic
-      ? empty : CSRMatrix.converting(interactions, sumDuplicates: true)
+      ? empty : interactionRows ?? CSRMatrix.converting(interactions, sumDuplicates: true)
     known = CSRBuffers(knownMatrix)
     positives = CSRBuffers(model.loss == .warpKOS ? Self.positiveRows(knownMatrix) : empty)
     entryItems = OwnedBuffer(copying: interactions.columnIndices)
