@@ -65,36 +65,36 @@ final class TrainingLossTests: XCTestCase, TrainingFixtures {
   }
 
   func testWARPLossIsTheRankWeightedHinge() throws {
-    let d = 4
     // As TrainingTests.testWARPStepByHand: the first draw (n = 1) is a negative that violates.
-    let x = try coo(1, 11, [(0, 0, 1)])
-    var (model, p0) = try initial(LightFM(noComponents: d, loss: .warp, randomState: 5), x)
-    let loss = try epochLoss(&model, x)
-    let p1 = try XCTUnwrap(model.parameters)
-    let j = try XCTUnwrap(p1.items.biases.firstIndex { $0 < 0 }, "the negative item moved")
-    // Adagrad's first step moves b_j by lr·L: L = ln ⌊(N − 1)/1⌋ = ln 10 confirms n = 1.
-    let L = log(10.0)
-    XCTAssertEqual(Double(p1.items.biases[j]), -0.05 * L, accuracy: 1e-6)
-    let p = p0.users.embeddings
-    let si = dot(p, row(p0.items.embeddings, 0, d))
-    let sj = dot(p, row(p0.items.embeddings, j, d))
-    XCTAssertEqual(loss, L * (1 - si + sj), accuracy: 1e-5)
+    try assertFirstDrawHinge(LightFM(noComponents: 4, loss: .warp, randomState: 5))
   }
 
   func testWARPKOSLossIsTheHingeOfTheKthPositive() throws {
-    let d = 4
     // One positive: every draw of the user's positives gives it, so it is the k-th highest.
+    try assertFirstDrawHinge(LightFM(noComponents: 4, loss: .warpKOS, randomState: 6))
+  }
+
+  /// One user with one positive (item 0) among 11 items, whose first draw (n = 1) is a
+  /// violating negative j: the epoch's loss is L·(1 − s_ui + s_uj) with L = ln ⌊(N − 1)/1⌋.
+  func assertFirstDrawHinge(
+    _ untrained: LightFM, file: StaticString = #filePath, line: UInt = #line
+  ) throws {
+    let d = untrained.noComponents
     let x = try coo(1, 11, [(0, 0, 1)])
-    var (model, p0) = try initial(LightFM(noComponents: d, loss: .warpKOS, randomState: 6), x)
+    var (model, p0) = try initial(untrained, x)
     let loss = try epochLoss(&model, x)
-    let p1 = try XCTUnwrap(model.parameters)
-    let j = try XCTUnwrap(p1.items.biases.firstIndex { $0 < 0 }, "the negative item moved")
+    let p1 = try XCTUnwrap(model.parameters, file: file, line: line)
+    let j = try XCTUnwrap(
+      p1.items.biases.firstIndex { $0 < 0 }, "the negative item moved", file: file, line: line)
+    // Adagrad's first step moves b_j by lr·L: L = ln ⌊(N − 1)/1⌋ = ln 10 confirms n = 1.
     let L = log(10.0)
-    XCTAssertEqual(Double(p1.items.biases[j]), -0.05 * L, accuracy: 1e-6, "n = 1 draw")
+    XCTAssertEqual(
+      Double(p1.items.biases[j]), -0.05 * L, accuracy: 1e-6, "n = 1 draw", file: file,
+      line: line)
     let p = p0.users.embeddings
     let si = dot(p, row(p0.items.embeddings, 0, d))
     let sj = dot(p, row(p0.items.embeddings, j, d))
-    XCTAssertEqual(loss, L * (1 - si + sj), accuracy: 1e-5)
+    XCTAssertEqual(loss, L * (1 - si + sj), accuracy: 1e-5, file: file, line: line)
   }
 
   func testExamplesWithoutAViolationCountAsZero() throws {
