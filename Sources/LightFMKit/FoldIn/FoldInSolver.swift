@@ -96,7 +96,6 @@ struct FoldInSolver: Sendable {
     var out = prior ?? [Float](repeating: 0, count: users * d)
     guard users > 0 else { return out }
     let longest = (0..<users).reduce(0) { max($0, interactions.rowCount($1)) }
-    let threads = max(1, min(options.numThreads, users))
     let blockSize = 32
     let blocks = (users + blockSize - 1) / blockSize
     // The first failure of each block: users in order, whichever worker solved them.
@@ -107,7 +106,8 @@ struct FoldInSolver: Sendable {
         let output = SharedMutablePointer(outBuffer)!
         let failed = SharedMutablePointer(failBuffer)!
         Parallel.blocks(
-          blocks, threads: threads, scratch: { Scratch(d: d, longest: longest, arena: $0) }
+          blocks, threads: options.numThreads,
+          scratch: { Scratch(d: d, longest: longest, arena: $0) }
         ) { block, scratch in
           let lo = block * blockSize
           for u in lo..<min(users, lo + blockSize) {
