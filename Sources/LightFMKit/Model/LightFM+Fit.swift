@@ -165,8 +165,7 @@ extension LightFM {
         $0, training: interactions, users: userMatrix.shape.rows, items: itemMatrix.shape.rows)
     }
 
-    var rng = (restart ? nil : generator)
-      ?? TrainingRNG(seed: randomState ?? UInt64.random(in: .min ... .max))
+    var rng = trainingGenerator(restart: restart)
     var initial: ModelParameters
     if let existing {
       initial = existing

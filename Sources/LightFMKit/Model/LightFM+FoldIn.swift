@@ -247,7 +247,7 @@ extension LightFM {
     itemFeatures: CSRMatrix? = nil,
     options: FoldInOptions = FoldInOptions()
   ) throws {
-    var rng = generator ?? TrainingRNG(seed: randomState ?? UInt64.random(in: .min ... .max))
+    var rng = trainingGenerator()
     try foldIn(
       users: users, interactions: interactions, dataset: dataset, userFeatures: userFeatures,
       itemFeatures: itemFeatures, options: options, using: &rng)

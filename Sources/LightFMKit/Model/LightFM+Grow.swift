@@ -111,7 +111,7 @@ extension LightFM {
   /// `grow(userFeatureCount:itemFeatureCount:using:)` with the model's own training generator,
   /// so that a seeded model grows the same way every time.
   public mutating func grow(userFeatureCount: Int, itemFeatureCount: Int) throws {
-    var rng = generator ?? TrainingRNG(seed: randomState ?? UInt64.random(in: .min ... .max))
+    var rng = trainingGenerator()
     try grow(userFeatureCount: userFeatureCount, itemFeatureCount: itemFeatureCount, using: &rng)
     generator = rng
   }

@@ -47,6 +47,14 @@ public struct LightFM: Sendable {
   /// that successive `fitPartial` calls continue the random stream instead of repeating it.
   var generator: TrainingRNG?
 
+  /// The generator a call that trains or grows draws from: `generator` where the last call
+  /// left it, or (always with `restart`, as `fit`) a fresh one seeded from `randomState`, at
+  /// random without a seed.
+  func trainingGenerator(restart: Bool = false) -> TrainingRNG {
+    (restart ? nil : generator)
+      ?? TrainingRNG(seed: randomState ?? UInt64.random(in: .min ... .max))
+  }
+
   /// An unfitted model with LightFM's hyper-parameters and defaults (see the properties).
   public init(
     noComponents: Int = 10,
