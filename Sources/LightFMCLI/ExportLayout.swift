@@ -33,17 +33,6 @@ enum ExportLayout {
     try AtomicFileWriter.write(zip, to: url)
   }
 
-  /// CRC-32 (IEEE, reflected 0xEDB88320), bit by bit: feature matrices are small, and the
-  /// library's table-driven one is internal to it.
-  static func crc32(_ bytes: [UInt8]) -> UInt32 {
-    var c: UInt32 = 0xFFFF_FFFF
-    for b in bytes {
-      c ^= UInt32(b)
-      for _ in 0..<8 { c = (c >> 1) ^ (0xEDB8_8320 & (0 &- (c & 1))) }
-    }
-    return ~c
-  }
-
   /// A zip archive of `entries`, stored without compression (method 0), with CRC-32s.
   static func storedZip(_ entries: [(name: String, bytes: [UInt8])]) -> [UInt8] {
     var out: [UInt8] = []
@@ -53,7 +42,7 @@ enum ExportLayout {
       for shift in stride(from: 0, to: 32, by: 8) { b.append(UInt8((x >> shift) & 0xFF)) }
     }
     for (name, bytes) in entries {
-      let crc = Int(crc32(bytes))
+      let crc = Int(CRC32.checksum(bytes))
       let nameBytes = Array(name.utf8)
       let offset = out.count
       // Version 2.0, no flags, stored, 1980-01-01 00:00, then CRC and sizes.
