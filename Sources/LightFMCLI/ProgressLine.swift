@@ -73,9 +73,9 @@ final class ProgressLine {
     let text = line(done, elapsed: seconds(now - started)) + detail
     if Self.isTerminal {
       drawn = true
-      writeStandardError("\r" + Self.fitted(text) + "\u{1B}[K")
+      StandardStreams.writeError("\r" + Self.fitted(text) + "\u{1B}[K")
     } else {
-      writeStandardError(text + "\n")
+      StandardStreams.writeError(text + "\n")
     }
   }
 
@@ -83,7 +83,7 @@ final class ProgressLine {
   func finish() {
     guard drawn else { return }
     drawn = false
-    writeStandardError("\r\u{1B}[K")
+    StandardStreams.writeError("\r\u{1B}[K")
   }
 
   /// `label: 3/10 epochs  30%  1.9 epochs/s  left 4 s`.
@@ -143,9 +143,9 @@ final class ProgressLine {
       let text = "\(label): \(what)  \(shown)"
       if isTerminal {
         drawn.value = true
-        writeStandardError("\r" + fitted(text) + "\u{1B}[K")
+        StandardStreams.writeError("\r" + fitted(text) + "\u{1B}[K")
       } else {
-        writeStandardError(text + "\n")
+        StandardStreams.writeError(text + "\n")
       }
     }
     timer.resume()
@@ -153,7 +153,7 @@ final class ProgressLine {
       timer.cancel()
       // The handler runs on `queue`: once this returns, it has finished and will not run again.
       queue.sync {
-        if drawn.value { writeStandardError("\r\u{1B}[K") }
+        if drawn.value { StandardStreams.writeError("\r\u{1B}[K") }
       }
     }
     return try body()
@@ -176,19 +176,5 @@ final class ProgressLine {
   private func seconds(_ d: Duration) -> Double {
     let (s, attoseconds) = d.components
     return Double(s) + Double(attoseconds) * 1e-18
-  }
-}
-
-/// Writes to standard error with write(2), best effort: progress is not worth failing for.
-func writeStandardError(_ text: String) {
-  var bytes = Array(text.utf8)
-  var offset = 0
-  while offset < bytes.count {
-    let n = bytes.withUnsafeMutableBytes {
-      write(STDERR_FILENO, $0.baseAddress! + offset, $0.count - offset)
-    }
-    if n < 0 && errno == EINTR { continue }
-    if n <= 0 { return }
-    offset += n
   }
 }

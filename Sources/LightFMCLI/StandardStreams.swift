@@ -104,9 +104,13 @@ enum StandardStreams {
 
   /// Writes `message` and a newline to standard error, ignoring every failure.
   static func note(_ message: String) {
-    var bytes = Array(message.utf8)
-    bytes.append(0x0A)
-    _ = try? writeAll(bytes, to: STDERR_FILENO)
+    writeError(message + "\n")
+  }
+
+  /// Writes `text` to standard error as it is (a progress line redrawn with `\r`), ignoring
+  /// every failure: progress and notes are not worth failing for.
+  static func writeError(_ text: String) {
+    _ = try? writeAll(Array(text.utf8), to: STDERR_FILENO)
   }
 
   /// Writes all of `bytes` to `fd`, retrying after EINTR and waiting out EAGAIN (a non-blocking
