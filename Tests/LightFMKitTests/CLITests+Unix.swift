@@ -24,7 +24,7 @@ extension CLITests {
     }
     defer { close(master) }
     let process = Process()
-    process.executableURL = try binary()
+    process.executableURL = try LightFMSubprocess.executable()
     process.arguments = arguments
     process.currentDirectoryURL = directory
     process.standardError = FileHandle(fileDescriptor: terminal, closeOnDealloc: false)
@@ -54,7 +54,7 @@ extension CLITests {
     bash.arguments = ["-c", script]
     bash.currentDirectoryURL = directory
     bash.environment = ProcessInfo.processInfo.environment.merging(
-      ["LIGHTFM": try binary().path]) { $1 }
+      ["LIGHTFM": try LightFMSubprocess.executable().path]) { $1 }
     let out = Pipe()
     bash.standardOutput = out
     try bash.run()

@@ -27,31 +27,10 @@ final class CLITests: XCTestCase {
     let stderr: String
   }
 
-  /// The `lightfm` executable built beside the test bundle.
-  func binary() throws -> URL {
-    var candidates: [URL] = []
-    if let bundle = Bundle.main.executableURL?.deletingLastPathComponent() {
-      candidates.append(bundle.appendingPathComponent("lightfm"))
-    }
-    let argv0 = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    candidates.append(argv0.appendingPathComponent("lightfm"))
-    candidates.append(argv0.deletingLastPathComponent().appendingPathComponent("lightfm"))
-    for url in Bundle.allBundles.map(\.bundleURL) {
-      candidates.append(url.deletingLastPathComponent().appendingPathComponent("lightfm"))
-    }
-    guard
-      let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }
-      )
-    else {
-      throw XCTSkip("the lightfm executable was not built beside the tests (swift build first)")
-    }
-    return found
-  }
-
   @discardableResult
   func lightfm(_ arguments: [String], stdin: String? = nil) throws -> Run {
     let process = Process()
-    process.executableURL = try binary()
+    process.executableURL = try LightFMSubprocess.executable()
     process.arguments = arguments
     process.currentDirectoryURL = directory
     // Standard error goes to a file, so that the two streams cannot block each other.

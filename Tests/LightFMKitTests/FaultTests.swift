@@ -63,29 +63,6 @@ final class FaultTests: XCTestCase {
     let peakRSS: Int
   }
 
-  /// The `lightfm` executable built beside the test bundle.
-  func binary() throws -> String {
-    let argv0 = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    var candidates = [
-      argv0.appendingPathComponent("lightfm"),
-      argv0.deletingLastPathComponent().appendingPathComponent("lightfm"),
-    ]
-    for url in Bundle.allBundles.map(\.bundleURL) {
-      candidates.append(url.deletingLastPathComponent().appendingPathComponent("lightfm"))
-    }
-    guard let found = candidates.first(where: { access($0.path, X_OK) == 0 }) else {
-      throw XCTSkip("the lightfm executable was not built beside the tests")
-    }
-    return found.path
-  }
-
-  /// Whether the tool runs under the address or thread sanitizer (`scripts/sanitize`), which
-  /// reserve terabytes of address space and multiply the resident memory: the memory bounds are
-  /// then lifted.
-  static let sanitized = ["ASAN_OPTIONS", "TSAN_OPTIONS"].contains {
-    ProcessInfo.processInfo.environment[$0] != nil
-  }
-
   /// Starts `lightfm arguments` in `directory` under `prlimit --as=addressSpace`, with SIGPIPE
   /// at its default and the three streams set up as given.
   func spawn(
@@ -95,10 +72,11 @@ final class FaultTests: XCTestCase {
     for tool in ["/usr/bin/prlimit", "/usr/bin/env"] where access(tool, X_OK) != 0 {
       throw XCTSkip("\(tool) is not installed")
     }
+    let limit = LightFMSubprocess.sanitized ? "unlimited" : "\(addressSpace)"
     let argv =
-      ["/usr/bin/prlimit", "--as=\(Self.sanitized ? "unlimited" : "\(addressSpace)")", "--"]
+      ["/usr/bin/prlimit", "--as=\(limit)", "--"]
       + ["/usr/bin/env", "-C", directory.path]
-      + [try binary()] + arguments
+      + [try LightFMSubprocess.executable().path] + arguments
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
@@ -192,7 +170,7 @@ final class FaultTests: XCTestCase {
         line: line)
     }
     XCTAssertFalse(run.stderr.contains("Fatal error"), run.stderr, file: file, line: line)
-    if !Self.sanitized {
+    if !LightFMSubprocess.sanitized {
       XCTAssertLessThan(run.peakRSS, peakBound, "peak RSS", file: file, line: line)
     }
     XCTAssertEqual(try snapshot(), before, "the working directory changed", file: file, line: line)
@@ -349,7 +327,7 @@ final class FaultTests: XCTestCase {
       XCTAssertEqual(
         try Data(contentsOf: URL(fileURLWithPath: model)),
         try Data(contentsOf: URL(fileURLWithPath: reference)), "stream \(n)")
-      if !Self.sanitized { XCTAssertLessThan(run.peakRSS, 300_000_000) }
+      if !LightFMSubprocess.sanitized { XCTAssertLessThan(run.peakRSS, 300_000_000) }
     }
     let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
     XCTAssertEqual(Set(names), ["train.csv", "model.lfm", "m0.lfm", "m1.lfm", "m2.lfm"])

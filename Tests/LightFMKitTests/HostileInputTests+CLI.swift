@@ -15,23 +15,6 @@ extension HostileInputTests {
     let peakRSS: Int?
   }
 
-  /// The `lightfm` executable built beside the test bundle.
-  func lightfmBinary() throws -> URL {
-    let argv0 = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    var candidates = [
-      argv0.appendingPathComponent("lightfm"),
-      argv0.deletingLastPathComponent().appendingPathComponent("lightfm"),
-    ]
-    for url in Bundle.allBundles.map(\.bundleURL) {
-      candidates.append(url.deletingLastPathComponent().appendingPathComponent("lightfm"))
-    }
-    let built = candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    guard let found = built else {
-      throw XCTSkip("the lightfm executable was not built beside the tests")
-    }
-    return found
-  }
-
   /// Runs `lightfm arguments` in the test directory with at most `addressSpace` bytes of
   /// virtual memory.
   func lightfm(_ arguments: [String], addressSpace: Int = 1_000_000_000) throws -> Run {
@@ -45,9 +28,9 @@ extension HostileInputTests {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
     process.arguments =
-      // A sanitizer reserves terabytes of address space: no limit then (`FaultTests.sanitized`).
-      ["--as=\(FaultTests.sanitized ? "unlimited" : "\(addressSpace)")", "--"] + timer
-      + [try lightfmBinary().path] + arguments
+      // A sanitizer reserves terabytes of address space: no limit then.
+      ["--as=\(LightFMSubprocess.sanitized ? "unlimited" : "\(addressSpace)")", "--"] + timer
+      + [try LightFMSubprocess.executable().path] + arguments
     process.currentDirectoryURL = directory
     let scratch = fm.temporaryDirectory.appendingPathComponent("lightfm-run-\(UUID().uuidString)")
     try fm.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -114,7 +97,7 @@ extension HostileInputTests {
         line: line)
     }
     XCTAssertEqual(run.stdout, "", file: file, line: line)
-    if let peak = run.peakRSS, !FaultTests.sanitized {
+    if let peak = run.peakRSS, !LightFMSubprocess.sanitized {
       XCTAssertLessThan(peak, peakBound, "peak RSS", file: file, line: line)
     }
     XCTAssertEqual(try snapshot(), before, "files changed", file: file, line: line)
