@@ -66,11 +66,11 @@ final class ProgressLine {
     guard Self.enabled else { return }
     let now = ContinuousClock.now
     let interval = Self.isTerminal ? Self.redrawInterval : Self.plainInterval
-    let since = seconds(now - (lastShown ?? started))
+    let since = Self.seconds(now - (lastShown ?? started))
     let due = since >= interval
     guard due || (Self.isTerminal && done == total && drawn) else { return }
     lastShown = now
-    let text = line(done, elapsed: seconds(now - started)) + detail
+    let text = line(done, elapsed: Self.seconds(now - started)) + detail
     if Self.isTerminal {
       drawn = true
       StandardStreams.writeError("\r" + Self.fitted(text) + "\u{1B}[K")
@@ -137,9 +137,8 @@ final class ProgressLine {
     let interval = isTerminal ? redrawInterval : plainInterval
     timer.schedule(deadline: .now() + interval, repeating: interval)
     timer.setEventHandler {
-      let (s, attoseconds) = (ContinuousClock.now - started).components
-      let seconds = Double(s) + Double(attoseconds) * 1e-18
-      let shown = seconds < 60 ? String(format: "%.1f s", seconds) : duration(seconds)
+      let taken = seconds(ContinuousClock.now - started)
+      let shown = taken < 60 ? String(format: "%.1f s", taken) : duration(taken)
       let text = "\(label): \(what)  \(shown)"
       if isTerminal {
         drawn.value = true
@@ -173,7 +172,7 @@ final class ProgressLine {
     return text.count > width ? String(text.prefix(width)) : text
   }
 
-  private func seconds(_ d: Duration) -> Double {
+  private static func seconds(_ d: Duration) -> Double {
     let (s, attoseconds) = d.components
     return Double(s) + Double(attoseconds) * 1e-18
   }
