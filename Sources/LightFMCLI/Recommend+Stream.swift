@@ -49,10 +49,8 @@ extension Recommend.KnownUsers {
     // Each shard sees only its own users: popularity counts come from --popularity-from.
     let control = try popularity.control(
       dataset: loaded.dataset, training: nil, minRating: nil, label: "recommend")
-    let listOptions = lists.listOptions
-    let names = try readNames(listOptions.itemNames)
+    let writer = try lists.listWriter()
     let candidates = try lists.candidates(dataset: loaded.dataset)
-    let writer = ListWriter(format: listOptions.format, names: names, queryKey: "user")
     let sink = try OutputSink(path: nil)
     var parser = StreamLineParser(dataset: loaded.dataset)
     var batch = StreamBatch()
@@ -64,13 +62,10 @@ extension Recommend.KnownUsers {
         excluding: try batch.exclusion(items: parser.itemCount), candidates: candidates,
         userFeatures: loaded.userFeatures, itemFeatures: loaded.itemFeatures,
         popularity: control, numThreads: threads.count)
-      let ids = loaded.dataset
-      for (position, list) in scored.enumerated() {
-        try sink.write(
-          writer.lines(
-            query: ids.userIDs.id(at: batch.users[position]),
-            items: list.map { (ids.itemIDs.id(at: $0.index), $0.score) }))
-      }
+      let dataset = loaded.dataset
+      try writer.write(
+        scored, queries: batch.users.map { dataset.userIDs.id(at: $0) }, ids: dataset.itemIDs,
+        to: sink)
       try sink.flush()
       batch.removeAll()
     }

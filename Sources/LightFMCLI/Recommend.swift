@@ -163,27 +163,28 @@ struct RecommendationOutput: ParsableArguments {
     return try readIndices(path, side: .item, dataset: dataset)
   }
 
+  /// The writer of the lists (one per user), with the `--item-names` read.
+  func listWriter() throws -> ListWriter {
+    ListWriter(
+      format: listOptions.format, names: try readNames(listOptions.itemNames), queryKey: "user")
+  }
+
   /// Writes the header, then `lists(users)` for each user id in `ids` order, then completes the
   /// output; `lists` returns one scored item list per query.
   func write(
     ids: [String], dataset: Dataset, batchSize: Int, label: String,
     lists: ([Int]) throws -> Recommendations
   ) throws {
-    let names = try readNames(listOptions.itemNames)
+    let writer = try listWriter()
     let sink = try OutputSink(path: output)
-    let writer = ListWriter(format: listOptions.format, names: names, queryKey: "user")
     try sink.write(writer.header)
     let progress = ProgressLine(label, total: ids.count, unit: .count("users"))
     defer { progress.finish() }
     var done = 0
     for start in stride(from: 0, to: ids.count, by: batchSize) {
       let batch = Array(start..<min(start + batchSize, ids.count))
-      for (position, list) in try lists(batch).enumerated() {
-        try sink.write(
-          writer.lines(
-            query: ids[batch[position]],
-            items: list.map { (dataset.itemIDs.id(at: $0.index), $0.score) }))
-      }
+      try writer.write(
+        try lists(batch), queries: batch.map { ids[$0] }, ids: dataset.itemIDs, to: sink)
       try sink.flush()
       done += batch.count
       progress.update(done)
@@ -247,6 +248,19 @@ struct ListWriter {
       }
       return "{\(jsonString(queryKey)): \(jsonString(query)), \"items\": ["
         + list.joined(separator: ", ") + "]}\n"
+    }
+  }
+
+  /// Writes the lines of every list, `lists[n]` being the list of `queries[n]`, its indices
+  /// named through `ids`.
+  ///
+  /// - Throws: as `OutputSink.write`.
+  func write(
+    _ lists: Recommendations, queries: [String], ids: IDMapping, to sink: OutputSink
+  ) throws {
+    for (position, list) in lists.enumerated() {
+      try sink.write(
+        lines(query: queries[position], items: list.map { (ids.id(at: $0.index), $0.score) }))
     }
   }
 }

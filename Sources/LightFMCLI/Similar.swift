@@ -61,15 +61,17 @@ struct Similar: ParsableCommand {
     }
     let list =
       isItem
-      ? try loaded.model.similarItems(to: index, count: top, itemFeatures: loaded.itemFeatures)
-      : try loaded.model.similarUsers(to: index, count: top, userFeatures: loaded.userFeatures)
+      ? try loaded.model.similarItems(
+        to: [index], count: top, itemFeatures: loaded.itemFeatures, numThreads: 1)
+      : try loaded.model.similarUsers(
+        to: [index], count: top, userFeatures: loaded.userFeatures, numThreads: 1)
     var writer = ListWriter(
       format: output.format, names: names, queryKey: side.rawValue)
     writer.itemKey = "similar_\(side)"
     writer.scoreKey = "similarity"
     let sink = try OutputSink(path: nil)
     try sink.write(writer.header)
-    try sink.write(writer.lines(query: id, items: list.map { (ids.id(at: $0.index), $0.score) }))
+    try writer.write(list, queries: [id], ids: ids, to: sink)
     try sink.finish()
   }
 
