@@ -68,16 +68,17 @@ extension Recommend {
       let input = try InteractionInput(path: path)
       let positives = try input.positives(minRating: minRating)
       var dataset = loaded.dataset
-      let unknownItems = input.records.filter { !dataset.itemIDs.contains($0.item) }
-      if let first = unknownItems.first {
+      // Every line whose item the model knows (folding in adds users, never items).
+      let usable = input.records.filter { dataset.itemIDs.contains($0.item) }
+      if usable.count < input.records.count,
+        let first = input.records.first(where: { !dataset.itemIDs.contains($0.item) })
+      {
         Console.note(
-          "recommend: \(unknownItems.count) line(s) of \(path) name an item the model does not "
-            + "know and are skipped (first at \(input.location(first)))")
+          "recommend: \(input.records.count - usable.count) line(s) of \(path) name an item the "
+            + "model does not know and are skipped (first at \(input.location(first)))")
       }
       var order = IDMapping()
-      for record in input.records where dataset.itemIDs.contains(record.item) {
-        order.insert(record.user)
-      }
+      for record in usable { order.insert(record.user) }
       guard order.count > 0 else {
         throw LightFMError.invalidData(
           "\(path): no line names an item the model knows, so there is nobody to fold in")
@@ -101,8 +102,7 @@ extension Recommend {
       try model.foldIn(
         users: users, interactions: matrix, dataset: dataset, userFeatures: userFeatures,
         itemFeatures: loaded.itemFeatures, options: FoldInOptions(numThreads: threads.count))
-      let every = input.records.filter { dataset.itemIDs.contains($0.item) }
-      let exclusion = try interactionMatrix(every, dataset: dataset).toCSR()
+      let exclusion = try interactionMatrix(usable, dataset: dataset).toCSR()
       loaded = LoadedModel(
         saved: SavedModel(
           model: model, dataset: dataset, userFeatures: userFeatures,
