@@ -141,8 +141,7 @@ struct Demo: ParsableCommand {
 
   /// Mean precision@k of recommending the most-bought albums not yet bought.
   func popularityPrecision(train: COOMatrix, test: COOMatrix, k: Int) -> Double {
-    var counts = [Int](repeating: 0, count: train.shape.columns)
-    for c in train.columnIndices { counts[Int(c)] += 1 }
+    let counts = PopularityControl.itemCounts(train)
     let order = counts.indices.sorted { (counts[$0], -$0) > (counts[$1], -$1) }
     let trainCSR = train.toCSR()
     let testCSR = test.toCSR()
