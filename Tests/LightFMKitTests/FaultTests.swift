@@ -143,18 +143,7 @@ final class FaultTests: XCTestCase {
   }
 
   /// Every file in the working directory with its size, modification time and content.
-  func snapshot() throws -> [String: Data] {
-    var files: [String: Data] = [:]
-    let fm = FileManager.default
-    for name in try fm.contentsOfDirectory(atPath: directory.path) {
-      let attributes = try fm.attributesOfItem(atPath: path(name))
-      let stamp = "\(attributes[.size] ?? 0) \(attributes[.modificationDate] ?? 0)"
-      let isFile = attributes[.type] as? FileAttributeType == .typeRegular
-      let content = isFile ? try Data(contentsOf: URL(fileURLWithPath: path(name))) : Data()
-      files[name] = Data(stamp.utf8) + content
-    }
-    return files
-  }
+  func snapshot() throws -> [String: Data] { try LightFMSubprocess.snapshot(of: directory) }
 
   /// Asserts the status, each fragment on standard error, a peak RSS under `peakBound`, and the
   /// working directory as before.

@@ -67,19 +67,7 @@ extension HostileInputTests {
   }
 
   /// Every file in the test directory with its size, modification time and content.
-  func snapshot() throws -> [String: Data] {
-    var files: [String: Data] = [:]
-    for name in try FileManager.default.contentsOfDirectory(atPath: directory.path) {
-      let attributes = try FileManager.default.attributesOfItem(atPath: path(name))
-      let stamp = "\(attributes[.size] ?? 0) \(attributes[.modificationDate] ?? 0)"
-      var isDirectory: ObjCBool = false
-      _ = FileManager.default.fileExists(atPath: path(name), isDirectory: &isDirectory)
-      let content =
-        isDirectory.boolValue ? Data() : try Data(contentsOf: URL(fileURLWithPath: path(name)))
-      files[name] = Data(stamp.utf8) + content
-    }
-    return files
-  }
+  func snapshot() throws -> [String: Data] { try LightFMSubprocess.snapshot(of: directory) }
 
   /// Runs `lightfm arguments` and asserts: exit status 1 (an error, not a signal), every
   /// fragment on standard error, nothing on standard output, peak RSS under `peakBound`, and the

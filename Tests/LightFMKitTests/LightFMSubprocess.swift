@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 
 /// The `lightfm` tool as a subprocess of the end-to-end tests (`CLITests`, `FaultTests`,
-/// `HostileInputTests`).
+/// `HostileInputTests`): where it is, and what it left in its working directory.
 enum LightFMSubprocess {
   /// The `lightfm` executable built beside the test bundle; skips the test when it is missing.
   static func executable() throws -> URL {
@@ -28,5 +28,20 @@ enum LightFMSubprocess {
   /// then lifted.
   static let sanitized = ["ASAN_OPTIONS", "TSAN_OPTIONS"].contains {
     ProcessInfo.processInfo.environment[$0] != nil
+  }
+
+  /// Every entry of `directory` with its size, modification time and (for a regular file)
+  /// content: equal snapshots mean the tool created, changed and deleted nothing there.
+  static func snapshot(of directory: URL) throws -> [String: Data] {
+    var files: [String: Data] = [:]
+    let fm = FileManager.default
+    for name in try fm.contentsOfDirectory(atPath: directory.path) {
+      let url = directory.appendingPathComponent(name)
+      let attributes = try fm.attributesOfItem(atPath: url.path)
+      let stamp = "\(attributes[.size] ?? 0) \(attributes[.modificationDate] ?? 0)"
+      let isFile = attributes[.type] as? FileAttributeType == .typeRegular
+      files[name] = Data(stamp.utf8) + (isFile ? try Data(contentsOf: url) : Data())
+    }
+    return files
   }
 }
