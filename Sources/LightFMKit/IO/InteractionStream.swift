@@ -13,7 +13,12 @@ package struct InteractionColumns: Sendable {
   package var path: String
   package var delimiter: Delimiter
   /// Whether the first line was a header (and skipped).
-  package var hasHeader: Bool
+  package var hasHeader: Bool { header != nil }
+  /// The fields of the first line when it was taken for a header and skipped (callers should
+  /// say so: a mistaken header is a lost line).
+  package var header: [String]?
+  /// The 1-based line number of the skipped header.
+  package var headerLine: Int?
   /// Fields per line: 2 to 4. A fourth column (a timestamp) is checked for presence, not kept.
   package var columnCount: Int
   /// Whether some id was not valid UTF-8, so every id was read as Latin-1.
@@ -28,9 +33,74 @@ package struct InteractionColumns: Sendable {
   package var items: [Int32]
   /// The third column of each data line; empty when the file has two columns.
   package var values: [Float]
+  /// Where the line numbers jump (past a header, a comment or a blank line): data line
+  /// `jumps.entries[k]` is on line `jumps.lines[k]`, and the data lines after it are on the lines
+  /// after it until the next jump. One pair per gap, so a file without any costs one pair.
+  package var jumps: (entries: [Int], lines: [Int])
 
   /// The number of data lines.
   package var count: Int { users.count }
+
+  /// The 1-based line of the file that data line `n` (0-based) was read from.
+  ///
+  /// - Complexity: O(log gaps).
+  package func line(ofEntry n: Int) -> Int {
+    precondition(n >= 0 && n < count, "entry \(n) is outside 0..<\(count)")
+    // The last jump at or before n.
+    var lo = 0
+    var hi = jumps.entries.count
+    while hi - lo > 1 {
+      let mid = (lo + hi) / 2
+      if jumps.entries[mid] <= n { lo = mid } else { hi = mid }
+    }
+    return jumps.lines[lo] + (n - jumps.entries[lo])
+  }
+
+  /// The entries of a sparse matrix as columns: the ids are the row and column numbers as text,
+  /// in order of first appearance in the stored order, and entry n is "line" n + 1.
+  ///
+  /// - Complexity: O(nnz + rows + columns).
+  package init(_ matrix: COOMatrix, path: String) {
+    func intern(_ indices: [Int32], count: Int) -> (ids: [String], order: [Int32]) {
+      var position = [Int32](repeating: -1, count: count)
+      var ids: [String] = []
+      let order = indices.map { index in
+        let i = Int(index)
+        if position[i] < 0 {
+          position[i] = Int32(ids.count)
+          ids.append(String(i))
+        }
+        return position[i]
+      }
+      return (ids, order)
+    }
+    let rows = intern(matrix.rowIndices, count: matrix.shape.rows)
+    let columns = intern(matrix.columnIndices, count: matrix.shape.columns)
+    self.init(
+      path: path, delimiter: .tab, header: nil, headerLine: nil, columnCount: 3,
+      isLatin1: false, userIDs: rows.ids, itemIDs: columns.ids, users: rows.order,
+      items: columns.order, values: matrix.values,
+      jumps: matrix.nnz > 0 ? ([0], [1]) : ([], []))
+  }
+
+  init(
+    path: String, delimiter: Delimiter, header: [String]?, headerLine: Int?, columnCount: Int,
+    isLatin1: Bool, userIDs: [String], itemIDs: [String], users: [Int32], items: [Int32],
+    values: [Float], jumps: (entries: [Int], lines: [Int])
+  ) {
+    self.path = path
+    self.delimiter = delimiter
+    self.header = header
+    self.headerLine = headerLine
+    self.columnCount = columnCount
+    self.isLatin1 = isLatin1
+    self.userIDs = userIDs
+    self.itemIDs = itemIDs
+    self.users = users
+    self.items = items
+    self.values = values
+    self.jumps = jumps
+  }
 
   /// The `userIDs.count × itemIDs.count` matrix of the lines, each entry the line's third
   /// column (1 without one); repeated pairs stay separate entries.
@@ -56,14 +126,34 @@ extension DelimitedText {
   package static func streamInteractions(
     from url: URL, delimiter: Delimiter? = nil, header: Bool? = nil, chunkBytes: Int = 1 << 22
   ) throws -> InteractionColumns {
+    let input = try InputFile(path: url.path)
+    return try streamInteractions(
+      file: url.path, size: input.size, delimiter: delimiter, header: header,
+      chunkBytes: chunkBytes
+    ) { try input.read(into: $0, at: nil) }
+  }
+
+  /// `streamInteractions(from:delimiter:header:chunkBytes:)` from any byte source: standard
+  /// input, a pipe, or a descriptor the caller has already read from.
+  ///
+  /// - Parameters:
+  ///   - file: names the input in errors.
+  ///   - size: the input's size when known (a regular file), to reserve the columns.
+  ///   - progress: called after each chunk with the bytes and the data lines read so far; it
+  ///     may throw to stop the reading (a memory budget).
+  ///   - read: fills as much of its buffer as it can and returns the count; 0 only at the end.
+  package static func streamInteractions(
+    file: String, size: Int?, delimiter: Delimiter? = nil, header: Bool? = nil,
+    chunkBytes: Int = 1 << 22, progress: ((_ bytes: Int, _ lines: Int) throws -> Void)? = nil,
+    read: (UnsafeMutableRawBufferPointer) throws -> Int
+  ) throws -> InteractionColumns {
     precondition(chunkBytes >= 16, "chunkBytes must be at least 16")
-    let file = url.path
-    let input = try InputFile(path: file)
     var parser = StreamParser(file: file, delimiter: delimiter, header: header)
     var capacity = chunkBytes
     var buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
     defer { buffer.deallocate() }
     var filled = 0
+    var consumed = 0
     var first = true
     while true {
       if filled == capacity {
@@ -73,9 +163,9 @@ extension DelimitedText {
         buffer = grown
         capacity *= 2
       }
-      let n = try input.read(
-        into: UnsafeMutableRawBufferPointer(start: buffer + filled, count: capacity - filled),
-        at: nil)
+      let n = try read(
+        UnsafeMutableRawBufferPointer(start: buffer + filled, count: capacity - filled))
+      consumed += n
       let eof = n == 0
       filled += n
       var end = filled
@@ -97,9 +187,10 @@ extension DelimitedText {
       let chunk = UnsafeBufferPointer(start: buffer, count: end)
       if first {
         first = false
-        try parser.begin(chunk, fileSize: input.size ?? 0)
+        try parser.begin(chunk, fileSize: size ?? 0)
       }
       try parser.parse(chunk)
+      try progress?(consumed - (filled - end), parser.users.count)
       if end < filled { memmove(buffer, buffer + end, filled - end) }
       filled -= end
       if eof { break }
@@ -130,7 +221,13 @@ private struct StreamParser {
   let header: Bool?
   var line = 0
   var columnCount = 0
-  var hasHeader = false
+  /// The first line's fields when it is a header.
+  var headerFields: [String]?
+  var headerLine: Int?
+  /// The line the next data line is on when no line is skipped before it.
+  var nextLine = 0
+  var jumpEntries: [Int] = []
+  var jumpLines: [Int] = []
   /// The header decision from the first chunk when `header` is `nil`.
   var detectedHeader = false
   /// Lines after the first that the header rule looks at.
@@ -272,6 +369,12 @@ private struct StreamParser {
       as: UTF8.self)
   }
 
+  /// Field `f` as text: UTF-8 when it is, else Latin-1.
+  private func text(_ base: UnsafePointer<UInt8>, _ f: Int) -> String {
+    let bytes = UnsafeBufferPointer(start: base + starts[f], count: ends[f] - starts[f])
+    return String(validating: bytes, as: UTF8.self) ?? decodeText(bytes, latin1: true)
+  }
+
   /// Checks and stores one data line whose field ranges are in `starts`/`ends`.
   private mutating func record(_ base: UnsafePointer<UInt8>, fields: Int) throws {
     if columnCount == 0 {
@@ -282,8 +385,11 @@ private struct StreamParser {
             + "\(delimiter.name), found \(fields)")
       }
       columnCount = fields
-      hasHeader = header ?? detectedHeader
-      if hasHeader { return }
+      if header ?? detectedHeader {
+        headerFields = (0..<fields).map { text(base, $0) }
+        headerLine = line
+        return
+      }
     }
     guard fields == columnCount else {
       throw LightFMError.parse(
@@ -306,6 +412,11 @@ private struct StreamParser {
       if values.capacity == 0 { values.reserveCapacity(users.capacity) }
       values.append(v)
     }
+    if line != nextLine {
+      jumpEntries.append(users.count)
+      jumpLines.append(line)
+    }
+    nextLine = line + 1
     users.append(userIDs.intern(base + starts[0], ends[0] - starts[0]))
     items.append(itemIDs.intern(base + starts[1], ends[1] - starts[1]))
   }
@@ -324,9 +435,10 @@ private struct StreamParser {
       throw LightFMError.invalidData("\(file): more than \(Int32.max) distinct ids")
     }
     return InteractionColumns(
-      path: file, delimiter: delimiter, hasHeader: hasHeader, columnCount: columnCount,
-      isLatin1: latin1, userIDs: userIDs.strings(latin1: latin1),
-      itemIDs: itemIDs.strings(latin1: latin1), users: users, items: items, values: values)
+      path: file, delimiter: delimiter, header: headerFields, headerLine: headerLine,
+      columnCount: columnCount, isLatin1: latin1, userIDs: userIDs.strings(latin1: latin1),
+      itemIDs: itemIDs.strings(latin1: latin1), users: users, items: items, values: values,
+      jumps: (jumpEntries, jumpLines))
   }
 }
 
