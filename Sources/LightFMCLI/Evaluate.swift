@@ -135,14 +135,15 @@ struct EvaluationReport {
     label: String = "evaluate"
   ) throws -> (matrix: COOMatrix, skipped: Int) {
     let input = try InteractionInput(path: path)
-    let (known, unknown) = knownRecords(try input.positives(minRating: minRating), in: dataset)
-    if let first = unknown.first {
+    let read = try input.matrix(try input.positives(minRating: minRating), dataset: dataset)
+    if let first = read.firstUnknown {
+      let (user, item) = input.ids(first)
       Console.note(
-        "\(label): skipped \(unknown.count) \(role) interaction(s) whose user or item the model "
-          + "does not know (first at \(input.location(first)): user '\(first.user)', item "
-          + "'\(first.item)')")
+        "\(label): skipped \(read.unknown) \(role) interaction(s) whose user or item the model "
+          + "does not know (first at \(input.location(first)): user '\(user)', item "
+          + "'\(item)')")
     }
-    return (try interactionMatrix(known, dataset: dataset), unknown.count)
+    return (read.matrix, read.unknown)
   }
 
   var text: String {

@@ -23,7 +23,7 @@ extension Fit {
     let positives = try input.trainingPositives(minRating: minRating)
     let (usersBefore, itemsBefore) = (dataset.userIDs.count, dataset.itemIDs.count)
     do {
-      try dataset.fitPartial(users: input.records.map(\.user), items: input.records.map(\.item))
+      try dataset.fitPartial(users: input.columns.userIDs, items: input.columns.itemIDs)
     } catch let error as LightFMError {
       throw LightFMError(error.kind, "\(train): \(error.message)")
     }
@@ -36,8 +36,8 @@ extension Fit {
     let itemFeatures = try extendedFeatures(
       loaded.itemFeatures, ids: dataset.itemIDs, names: dataset.itemFeatureNames,
       from: itemsBefore, label: "fit", side: .item)
-    let (interactions, weights) = try dataset.buildInteractions(
-      positives.lazy.map { ($0.user, $0.item, $0.value ?? 1) })
+    let weights = try input.matrix(positives, dataset: dataset).matrix
+    let interactions = try weights.withValues([Float](repeating: 1, count: weights.nnz))
     var estimator = loaded.model
     try estimator.grow(to: dataset)
     return (

@@ -306,12 +306,8 @@ struct TrainingData {
     let itemInput = try itemFeatures.map { try FeatureInput(path: $0) }
 
     // Ids in order of first appearance: the interactions, then ids only in feature files.
-    var users = IDMapping()
-    var items = IDMapping()
-    for r in input.records {
-      users.insert(r.user)
-      items.insert(r.item)
-    }
+    var users = IDMapping(input.columns.userIDs)
+    var items = IDMapping(input.columns.itemIDs)
     for id in userInput?.ids ?? [] { users.insert(id) }
     for id in itemInput?.ids ?? [] { items.insert(id) }
 
@@ -326,23 +322,8 @@ struct TrainingData {
       let files = [train, userFeatures, itemFeatures].compactMap { $0 }.joined(separator: ", ")
       throw LightFMError(error.kind, "\(files): \(error.message)")
     }
-    // The dataset numbers ids in the order they were given, as `users` and `items` do, so the
-    // indices are looked up there (a plain String dictionary: faster than the generic path).
-    var rows: [Int32] = []
-    var columns: [Int32] = []
-    var values: [Float] = []
-    rows.reserveCapacity(positives.count)
-    columns.reserveCapacity(positives.count)
-    values.reserveCapacity(positives.count)
-    for r in positives {
-      rows.append(Int32(users[r.user]!))
-      columns.append(Int32(items[r.item]!))
-      values.append(r.value ?? 1)
-    }
-    let weights = try COOMatrix(
-      rows: users.count, columns: items.count, rowIndices: rows, columnIndices: columns,
-      values: values
-    ).summingDuplicates()
+    // Every id of the file is in the dataset: nothing is left out.
+    let weights = try input.matrix(positives, dataset: dataset).matrix
     let interactions = try weights.withValues([Float](repeating: 1, count: weights.nnz))
     return TrainingData(
       dataset: dataset, interactions: interactions, weights: weights,

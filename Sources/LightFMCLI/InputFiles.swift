@@ -16,62 +16,105 @@ func parsing(_ bytes: [UInt8]) -> String {
   "parsing " + String(format: "%.1f", Double(bytes.count) / 1e6) + " MB"
 }
 
-/// An interactions file as read: delimited text, or a scipy sparse matrix whose row and column
-/// indices are the user and item ids.
+/// An interactions file as read, in columns: delimited text streamed a chunk at a time, or a
+/// scipy sparse matrix whose row and column indices are the user and item ids. Nothing is kept
+/// per line but the columns' user index, item index and value.
 struct InteractionInput {
+  /// The path, or `<stdin>`, for messages.
   let path: String
   let isMatrix: Bool
-  /// One record per line (text) or stored entry (matrix; `line` is the 1-based entry number).
-  let records: [InteractionRecord]
-  /// Whether the records carry a third column (always true for a matrix: its values).
-  let hasValues: Bool
+  /// The distinct ids in order of first appearance, and each entry's user, item and value
+  /// (a text line, or a matrix's stored entry).
+  let columns: InteractionColumns
+
+  /// Bytes per entry that a command holds while it builds a matrix from the columns: the
+  /// columns (user, item, value: 12 bytes), the kept entries in the dataset's indices (12) and
+  /// their sum over repeated pairs (12). A matrix read from an `.npz` adds its own 12.
+  static let bytesPerLine = 36
 
   /// Reads `path` (`-` for standard input; a pipe works too). An `.npz` is told from text by
   /// its first bytes, not its name.
   init(path: String) throws {
-    let content = try readInput(path)
-    if case .archive(let file) = content {
-      // One record (two id strings, a value, a line) per stored entry, besides the matrix:
-      // judged from the archive's headers before any data is read.
-      let size = try NPZ.sparseMatrixSize(from: URL(fileURLWithPath: file))
-      try LoadLimits.default.require(
-        count: size.nnz, size: MemoryLayout<InteractionRecord>.stride + 32,
-        "\(path): \(size.nnz) interactions")
+    let input = try OpenInput(path)
+    let limits = LoadLimits.default
+    if input.isArchive {
+      // Judged from the archive's headers before any data is read.
+      let size = try NPZ.sparseMatrixSize(from: URL(fileURLWithPath: path))
+      try limits.require(
+        count: size.nnz, size: Self.bytesPerLine + 12, "\(path): \(size.nnz) interactions")
+      self.init(
+        matrix: try NPZ.readSparseMatrix(from: URL(fileURLWithPath: path)), path: path)
+      return
     }
-    if let matrix = try content.sparseMatrix() {
-      self.path = path
-      isMatrix = true
-      hasValues = true
-      records = (0..<matrix.nnz).map { n in
-        let e = matrix[entry: n]
-        return InteractionRecord(
-          user: String(e.row), item: String(e.column), value: e.value, line: n + 1)
-      }
-    } else {
-      let (bytes, name) = try content.text(expecting: "user<sep>item lines")
-      self.path = name
-      let file = try ProgressLine.elapsed("loading \(name)", parsing(bytes)) {
-        try DelimitedText.parseInteractions(bytes, file: name)
-      }
-      noteSkippedHeader(file.header, line: file.headerLine, path: name)
-      isMatrix = false
-      hasValues = file.columnCount >= 3
-      records = file.records
+    // A stream is told by its first bytes too: a zip archive is read whole, text is streamed.
+    var head = [UInt8](repeating: 0, count: zipMagic.count)
+    head.removeLast(head.count - (try head.withUnsafeMutableBytes { try input.read(into: $0) }))
+    if head == zipMagic {
+      let bytes = try input.readAll(after: head)
+      self.init(
+        matrix: try NPZ.readSparseMatrix(bytes: bytes, file: input.name), path: input.name)
+      return
     }
+    let name = input.name
+    let progress = ProgressLine("loading \(name)", total: input.size, unit: .bytes)
+    defer { progress.finish() }
+    var pending = head[...]
+    let columns = try DelimitedText.streamInteractions(
+      file: name, size: input.size,
+      progress: { bytes, lines in
+        progress.update(bytes)
+        // A file's lines are projected from those read so far; a stream's are counted.
+        let projected = input.size.map { size in
+          bytes > 0 ? max(lines, Int(Double(lines) / Double(bytes) * Double(size))) : lines
+        }
+        try limits.require(
+          count: projected ?? lines, size: Self.bytesPerLine,
+          "\(name): \(projected == nil ? "" : "about ")\(projected ?? lines) interactions")
+      },
+      read: { buffer in
+        guard !pending.isEmpty else { return try input.read(into: buffer) }
+        let n = min(pending.count, buffer.count)
+        buffer.copyBytes(from: pending.prefix(n))
+        pending = pending.dropFirst(n)
+        return n
+      })
+    noteSkippedHeader(columns.header, line: columns.headerLine, path: name)
+    self.init(path: name, isMatrix: false, columns: columns)
   }
 
-  /// Where a record came from, for messages: `file:line` or `file: entry n`.
-  func location(_ record: InteractionRecord) -> String {
-    isMatrix ? "\(path): entry \(record.line)" : "\(path):\(record.line)"
+  private init(matrix: COOMatrix, path: String) {
+    self.init(path: path, isMatrix: true, columns: InteractionColumns(matrix, path: path))
   }
 
-  /// The (user, item, weight) triples to train or evaluate on.
+  private init(path: String, isMatrix: Bool, columns: InteractionColumns) {
+    self.path = path
+    self.isMatrix = isMatrix
+    self.columns = columns
+  }
+
+  /// The number of entries (text lines or stored matrix entries).
+  var count: Int { columns.count }
+
+  /// Whether the entries carry a third column (always true for a matrix: its values).
+  var hasValues: Bool { isMatrix || columns.columnCount >= 3 }
+
+  /// Where entry `n` came from, for messages: `file:line` or `file: entry n` (1-based).
+  func location(_ n: Int) -> String {
+    isMatrix ? "\(path): entry \(n + 1)" : "\(path):\(columns.line(ofEntry: n))"
+  }
+
+  /// The user and item ids of entry `n`.
+  func ids(_ n: Int) -> (user: String, item: String) {
+    (columns.userIDs[Int(columns.users[n])], columns.itemIDs[Int(columns.items[n])])
+  }
+
+  /// The entries to train or evaluate on, and their weights.
   ///
-  /// With `minRating`, the third column is a rating: lines rated at least `minRating` are kept
-  /// with weight 1, the others dropped. Without it, the third column (if any) is the weight.
+  /// With `minRating`, the third column is a rating: entries rated at least `minRating` are
+  /// kept with weight 1, the others dropped. Without it, the third column (if any) is the weight.
   /// - Throws: `LightFMError` when `minRating` is given but there is no rating column, or a
   ///   weight is negative (naming the file and line).
-  func positives(minRating: Float?) throws -> [InteractionRecord] {
+  func positives(minRating: Float?) throws -> EntryWeights {
     if let minRating {
       guard hasValues else {
         throw LightFMError(
@@ -79,61 +122,104 @@ struct InteractionInput {
           "\(path): --min-rating needs a rating in the third column, but the lines have only "
             + "user and item")
       }
-      return records.compactMap { r in
-        guard let v = r.value, v >= minRating else { return nil }
-        var kept = r
-        kept.value = 1
-        return kept
-      }
+      let kept = columns.values.reduce(0) { $1 >= minRating ? $0 + 1 : $0 }
+      return EntryWeights(values: columns.values, minRating: minRating, count: kept)
     }
-    return try records.map { r in
-      var kept = r
-      let weight = r.value ?? 1
-      guard weight >= 0 else {
-        throw LightFMError(
-          .parse,
-          "\(location(r)): weight \(weight) is negative: weights must be >= 0 (pass --min-rating "
-            + "to read the third column as ratings)")
-      }
-      kept.value = weight
-      return kept
+    if let n = columns.values.firstIndex(where: { $0 < 0 }) {
+      throw LightFMError(
+        .parse,
+        "\(location(n)): weight \(columns.values[n]) is negative: weights must be >= 0 (pass "
+          + "--min-rating to read the third column as ratings)")
     }
+    return everyEntry
+  }
+
+  /// Every entry, weighted by its third column (1 without one).
+  var everyEntry: EntryWeights {
+    EntryWeights(values: columns.values, minRating: nil, count: count)
+  }
+
+  /// The dataset's index of each of the input's distinct ids on `side` (-1 when it has none).
+  func indices(_ side: Side, in dataset: Dataset) -> [Int32] {
+    let mapping = dataset.ids(side)
+    return (side == .user ? columns.userIDs : columns.itemIDs).map { id in
+      mapping[id].map { Int32($0) } ?? -1
+    }
+  }
+
+  /// The entries `weights` keeps whose user and item both have an index in `userIndex` and
+  /// `itemIndex` (see `indices(_:in:)`), as a `users × items` matrix of the dataset's shape
+  /// with the weights of a repeated pair added; and the kept entries left out for lack of an
+  /// index, with the first of them.
+  func matrix(
+    _ weights: EntryWeights, dataset: Dataset, userIndex: [Int32], itemIndex: [Int32]
+  ) throws -> (matrix: COOMatrix, kept: Int, unknown: Int, firstUnknown: Int?) {
+    var rows: [Int32] = []
+    var columns: [Int32] = []
+    var values: [Float] = []
+    rows.reserveCapacity(weights.count)
+    columns.reserveCapacity(weights.count)
+    values.reserveCapacity(weights.count)
+    var unknown = 0
+    var firstUnknown: Int?
+    let (users, items) = (self.columns.users, self.columns.items)
+    for n in 0..<count {
+      guard let weight = weights[n] else { continue }
+      let u = userIndex[Int(users[n])]
+      let i = itemIndex[Int(items[n])]
+      guard u >= 0 && i >= 0 else {
+        unknown += 1
+        if firstUnknown == nil { firstUnknown = n }
+        continue
+      }
+      rows.append(u)
+      columns.append(i)
+      values.append(weight)
+    }
+    let shape = dataset.interactionsShape
+    let matrix = try COOMatrix(
+      rows: shape.rows, columns: shape.columns, rowIndices: rows, columnIndices: columns,
+      values: values
+    ).summingDuplicates()
+    return (matrix, rows.count, unknown, firstUnknown)
+  }
+
+  /// `matrix(_:dataset:userIndex:itemIndex:)` with the dataset's own indices.
+  func matrix(
+    _ weights: EntryWeights, dataset: Dataset
+  ) throws -> (matrix: COOMatrix, kept: Int, unknown: Int, firstUnknown: Int?) {
+    try matrix(
+      weights, dataset: dataset, userIndex: indices(.user, in: dataset),
+      itemIndex: indices(.item, in: dataset))
+  }
+}
+
+/// Which entries of an `InteractionInput` are kept, and the weight of each.
+struct EntryWeights {
+  fileprivate let values: [Float]
+  fileprivate let minRating: Float?
+  /// The number of entries kept.
+  let count: Int
+
+  /// The weight of entry `n`, or `nil` when it is dropped.
+  @inline(__always)
+  subscript(n: Int) -> Float? {
+    if let minRating { return values[n] >= minRating ? 1 : nil }
+    return values.isEmpty ? 1 : values[n]
   }
 }
 
 extension InteractionInput {
   /// `positives(minRating:)` for training: a file without a positive is an error.
-  func trainingPositives(minRating: Float?) throws -> [InteractionRecord] {
+  func trainingPositives(minRating: Float?) throws -> EntryWeights {
     let positives = try positives(minRating: minRating)
-    guard !positives.isEmpty else {
+    guard positives.count > 0 else {
       throw LightFMError.invalidData(
         "\(path): no positive interactions"
           + (minRating.map { " with a rating of at least \($0)" } ?? ""))
     }
     return positives
   }
-}
-
-/// Splits records into those whose user and item the dataset knows and the rest.
-func knownRecords(
-  _ records: [InteractionRecord], in dataset: Dataset
-) -> (known: [InteractionRecord], unknown: [InteractionRecord]) {
-  var known: [InteractionRecord] = []
-  var unknown: [InteractionRecord] = []
-  known.reserveCapacity(records.count)
-  for r in records {
-    if dataset.userIDs.contains(r.user) && dataset.itemIDs.contains(r.item) {
-      known.append(r)
-    } else {
-      unknown.append(r)
-    }
-  }
-  return (known, unknown)
-}
-
-/// Builds a `users × items` matrix of the dataset's shape from known records (weights summed).
-func interactionMatrix(_ records: [InteractionRecord], dataset: Dataset) throws -> COOMatrix {
-  try dataset.buildInteractions(records.lazy.map { ($0.user, $0.item, $0.value ?? 1) }).weights
 }
 
 // MARK: - Features

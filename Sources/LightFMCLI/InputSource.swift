@@ -30,62 +30,119 @@ nonisolated(unsafe) private var standardInputTaken = false
 ///   unreadable, or fails while being read; a second `-`; an input larger than the memory
 ///   budget (`LoadLimits.default`, `--max-memory`).
 func readInput(_ path: String) throws -> InputContent {
-  let name = path == "-" ? "<stdin>" : path
-  let fd: Int32
-  if path == "-" {
-    guard !standardInputTaken else {
-      throw LightFMError(
-        .io, "-: standard input is already read by another argument; give the others as files")
-    }
-    standardInputTaken = true
-    fd = STDIN_FILENO
-  } else {
-    fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw inputError(path, errno) }
-  }
-  defer { if fd != STDIN_FILENO { close(fd) } }
-  var info = stat()
-  guard fstat(fd, &info) == 0 else { throw inputError(name, errno) }
-  let kind = info.st_mode & S_IFMT
-  if kind == S_IFDIR { throw LightFMError(.io, "\(name): is a directory, not a file") }
-  let size = kind == S_IFREG ? Int(info.st_size) : nil
-  if let size, size >= 4, path != "-" {
-    var head = [UInt8](repeating: 0, count: 4)
-    let n = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 4, 0) }
-    if n == 4 && head == zipMagic { return .archive(path: path) }
-  }
-  return .bytes(try readAll(fd, size: size, name: name), name: name)
+  let input = try OpenInput(path)
+  if input.isArchive { return .archive(path: path) }
+  return .bytes(try input.readAll(), name: input.name)
 }
 
-/// Reads `fd` to its end: a regular file's `size` bytes (more if it grew), or a stream chunk by
-/// chunk; progress is counted in bytes against `size`.
-private func readAll(_ fd: Int32, size: Int?, name: String) throws -> [UInt8] {
-  let progress = ProgressLine("loading \(name)", total: size, unit: .bytes)
-  defer { progress.finish() }
-  let chunk = 1 << 22
-  let limits = LoadLimits.default
-  if let size { try limits.require(count: size, size: 1, "reading \(name)") }
-  // One byte more than the size, so that the end of the file is seen without growing.
-  var bytes = [UInt8](repeating: 0, count: (size ?? chunk) + 1)
-  var filled = 0
-  while true {
-    if filled == bytes.count {
-      try limits.require(count: 2 * bytes.count, size: 1, "reading \(name)")
-      bytes += [UInt8](repeating: 0, count: bytes.count)
+/// An input file argument opened for reading: `-` is standard input; a regular file, a pipe, a
+/// process substitution or a device is read with read(2) until its end.
+final class OpenInput {
+  /// The path as given.
+  let path: String
+  /// The path, or `<stdin>`, for messages.
+  let name: String
+  /// The size of a regular file, else `nil`.
+  let size: Int?
+  /// Whether a regular file named by its path starts as a zip archive does (a scipy `.npz`,
+  /// left to the reader that seeks in it). Standard input is told by its bytes.
+  let isArchive: Bool
+  private let fd: Int32
+
+  /// Opens `path`.
+  ///
+  /// - Throws: `LightFMError` (`.io`) naming the path when it is missing, a directory or
+  ///   unreadable; a second `-`.
+  init(_ path: String) throws {
+    self.path = path
+    name = path == "-" ? "<stdin>" : path
+    let fd: Int32
+    if path == "-" {
+      guard !standardInputTaken else {
+        throw LightFMError(
+          .io, "-: standard input is already read by another argument; give the others as files")
+      }
+      standardInputTaken = true
+      fd = STDIN_FILENO
+    } else {
+      fd = open(path, O_RDONLY | O_CLOEXEC)
+      guard fd >= 0 else { throw inputError(path, errno) }
     }
-    let n = bytes.withUnsafeMutableBytes { buffer in
-      read(fd, buffer.baseAddress! + filled, min(chunk, buffer.count - filled))
+    var info = stat()
+    guard fstat(fd, &info) == 0 else {
+      let code = errno
+      if fd != STDIN_FILENO { close(fd) }
+      throw inputError(name, code)
     }
-    if n < 0 {
-      if errno == EINTR { continue }
-      throw inputError(name, errno)
+    let kind = info.st_mode & S_IFMT
+    if kind == S_IFDIR {
+      if fd != STDIN_FILENO { close(fd) }
+      throw LightFMError(.io, "\(name): is a directory, not a file")
     }
-    if n == 0 { break }
-    filled += n
-    progress.update(filled)
+    size = kind == S_IFREG ? Int(info.st_size) : nil
+    var archive = false
+    if let size, size >= 4, path != "-" {
+      var head = [UInt8](repeating: 0, count: 4)
+      let n = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 4, 0) }
+      archive = n == 4 && head == zipMagic
+    }
+    isArchive = archive
+    self.fd = fd
   }
-  bytes.removeLast(bytes.count - filled)
-  return bytes
+
+  deinit { if fd != STDIN_FILENO { close(fd) } }
+
+  /// Fills as much of `buffer` as the input has left; returns the count, 0 at its end.
+  func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+    guard let base = buffer.baseAddress else { return 0 }
+    var filled = 0
+    while filled < buffer.count {
+      let n = systemRead(fd, base + filled, buffer.count - filled)
+      if n < 0 {
+        if errno == EINTR { continue }
+        throw inputError(name, errno)
+      }
+      if n == 0 { break }
+      filled += n
+    }
+    return filled
+  }
+
+  /// Reads the input to its end (`prefix` is what was already read of it): a regular file's
+  /// `size` bytes (more if it grew), or a stream chunk by chunk; progress is counted in bytes
+  /// against `size`.
+  func readAll(after prefix: [UInt8] = []) throws -> [UInt8] {
+    let progress = ProgressLine("loading \(name)", total: size, unit: .bytes)
+    defer { progress.finish() }
+    let chunk = 1 << 22
+    let limits = LoadLimits.default
+    if let size { try limits.require(count: size, size: 1, "reading \(name)") }
+    // One byte more than the size, so that the end of the file is seen without growing.
+    var bytes = [UInt8](repeating: 0, count: max(size ?? chunk, prefix.count) + 1)
+    bytes.replaceSubrange(0..<prefix.count, with: prefix)
+    var filled = prefix.count
+    while true {
+      if filled == bytes.count {
+        try limits.require(count: 2 * bytes.count, size: 1, "reading \(name)")
+        bytes += [UInt8](repeating: 0, count: bytes.count)
+      }
+      let n = try bytes.withUnsafeMutableBytes { buffer in
+        try read(
+          into: UnsafeMutableRawBufferPointer(
+            rebasing: buffer[filled..<min(filled + chunk, buffer.count)]))
+      }
+      if n == 0 { break }
+      filled += n
+      progress.update(filled)
+    }
+    bytes.removeLast(bytes.count - filled)
+    return bytes
+  }
+}
+
+@inline(__always)
+private func systemRead(_ fd: Int32, _ p: UnsafeMutableRawPointer, _ n: Int) -> Int {
+  read(fd, p, n)
 }
 
 private func inputError(_ name: String, _ code: Int32) -> LightFMError {

@@ -59,13 +59,13 @@ struct PopularityOptions: ParsableArguments {
     let counted: any InteractionMatrix
     if let path = popularityFrom {
       let input = try InteractionInput(path: path)
-      let (known, unknown) = knownRecords(try input.positives(minRating: minRating), in: dataset)
-      if let first = unknown.first {
+      let read = try input.matrix(try input.positives(minRating: minRating), dataset: dataset)
+      if let first = read.firstUnknown {
         Console.note(
-          "\(label): \(unknown.count) line(s) of \(path) name a user or item the model does not "
+          "\(label): \(read.unknown) line(s) of \(path) name a user or item the model does not "
             + "know and count for nothing (first at \(input.location(first)))")
       }
-      counted = try interactionMatrix(known, dataset: dataset)
+      counted = read.matrix
     } else {
       guard let training else {
         preconditionFailure("checkSource lets a penalty through only with training data")

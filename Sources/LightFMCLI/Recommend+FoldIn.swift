@@ -69,47 +69,66 @@ extension Recommend {
       let positives = try input.positives(minRating: minRating)
       var dataset = loaded.dataset
       // Every line whose item the model knows (folding in adds users, never items).
-      let usable = input.records.filter { dataset.itemIDs.contains($0.item) }
-      if usable.count < input.records.count,
-        let first = input.records.first(where: { !dataset.itemIDs.contains($0.item) })
-      {
-        Console.note(
-          "recommend: \(input.records.count - usable.count) line(s) of \(path) name an item the "
-            + "model does not know and are skipped (first at \(input.location(first)))")
+      let itemIndex = input.indices(.item, in: dataset)
+      let (lineUsers, lineItems) = (input.columns.users, input.columns.items)
+      var skipped = 0
+      var firstSkipped: Int?
+      // The users of those lines in order of first appearance.
+      var order: [Int32] = []
+      var seen = [Bool](repeating: false, count: input.columns.userIDs.count)
+      for n in 0..<input.count {
+        guard itemIndex[Int(lineItems[n])] >= 0 else {
+          skipped += 1
+          if firstSkipped == nil { firstSkipped = n }
+          continue
+        }
+        let user = Int(lineUsers[n])
+        if !seen[user] {
+          seen[user] = true
+          order.append(Int32(user))
+        }
       }
-      var order = IDMapping()
-      for record in usable { order.insert(record.user) }
-      guard order.count > 0 else {
+      if let first = firstSkipped {
+        Console.note(
+          "recommend: \(skipped) line(s) of \(path) name an item the model does not know and "
+            + "are skipped (first at \(input.location(first)))")
+      }
+      let ids = IDMapping(order.map { input.columns.userIDs[Int($0)] }).ids
+      guard ids.count > 0 else {
         throw LightFMError.invalidData(
           "\(path): no line names an item the model knows, so there is nobody to fold in")
       }
-      let known = order.ids.filter { dataset.userIDs.contains($0) }
+      let known = ids.filter { dataset.userIDs.contains($0) }
       if let first = known.first {
         Console.note(
           "recommend: \(known.count) user(s) of \(path) are already in the model (first "
             + "'\(first)'); their embeddings are recomputed from the file")
       }
       let usersBefore = dataset.userIDs.count
-      try dataset.fitPartial(users: order.ids)
-      let users = order.ids.map { dataset.userIDs[$0]! }
+      try dataset.fitPartial(users: ids)
+      let users = ids.map { dataset.userIDs[$0]! }
       let userFeatures = try extendedFeatures(
         loaded.userFeatures, ids: dataset.userIDs, names: dataset.userFeatureNames,
         from: usersBefore, label: "recommend", side: .user)
 
-      let kept = positives.filter { dataset.itemIDs.contains($0.item) }
-      let matrix = try interactionMatrix(kept, dataset: dataset).toCSR()
+      let userIndex = input.indices(.user, in: dataset)
+      let kept = try input.matrix(
+        positives, dataset: dataset, userIndex: userIndex, itemIndex: itemIndex)
       var model = loaded.model
       try model.foldIn(
-        users: users, interactions: matrix, dataset: dataset, userFeatures: userFeatures,
-        itemFeatures: loaded.itemFeatures, options: FoldInOptions(numThreads: threads.count))
-      let exclusion = try interactionMatrix(usable, dataset: dataset).toCSR()
+        users: users, interactions: kept.matrix.toCSR(), dataset: dataset,
+        userFeatures: userFeatures, itemFeatures: loaded.itemFeatures,
+        options: FoldInOptions(numThreads: threads.count))
+      let exclusion = try input.matrix(
+        input.everyEntry, dataset: dataset, userIndex: userIndex, itemIndex: itemIndex
+      ).matrix.toCSR()
       loaded = LoadedModel(
         saved: SavedModel(
           model: model, dataset: dataset, userFeatures: userFeatures,
           itemFeatures: loaded.itemFeatures),
         dataset: dataset, path: loaded.path)
       Console.note(
-        "recommend: folded in \(users.count) user(s) from \(kept.count) positive line(s) of "
+        "recommend: folded in \(users.count) user(s) from \(kept.kept) positive line(s) of "
           + path)
       return (users, exclusion)
     }

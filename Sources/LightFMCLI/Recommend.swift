@@ -105,13 +105,13 @@ struct UserSelection: ParsableArguments {
   func exclusionMatrix(dataset: Dataset, label: String) throws -> CSRMatrix? {
     guard let path = exclude else { return nil }
     let input = try InteractionInput(path: path)
-    let (known, unknown) = knownRecords(input.records, in: dataset)
-    if let first = unknown.first {
+    let read = try input.matrix(input.everyEntry, dataset: dataset)
+    if let first = read.firstUnknown {
       Console.note(
-        "\(label): \(unknown.count) line(s) of \(path) name a user or item the model does not "
+        "\(label): \(read.unknown) line(s) of \(path) name a user or item the model does not "
           + "know and exclude nothing (first at \(input.location(first)))")
     }
-    return try interactionMatrix(known, dataset: dataset).toCSR()
+    return read.matrix.toCSR()
   }
 }
 
