@@ -173,6 +173,42 @@ extension CLITests {
       ["standard input is already read"])
   }
 
+  func testStandardInputIsStreamedWithTheFileMessages() throws {
+    // The header note, and a negative weight named by its line past comments and blank lines.
+    let text = "# weights\nuser,item,weight\n\nu1,i1,1\n# more\nu2,i2,2\n\nu2,i3,-0.5\n"
+    let file = try write("neg.csv", text)
+    for (arguments, stdin, name) in [
+      (["fit", "--train", file], nil, file), (["fit", "--train", "-"], text, "<stdin>"),
+    ] {
+      let run = try lightfm(arguments + ["--model", "neg.lfm"], stdin: stdin)
+      assertFails(
+        run,
+        [
+          "\(name):2: skipped the first line as a header: user | item | weight",
+          "\(name):8: weight -0.5 is negative",
+        ])
+      XCTAssertFalse(exists("neg.lfm"))
+    }
+    // Lines longer than a read of the pipe, and more lines than the header rule looks at.
+    var long = ""
+    for n in 0..<400 {
+      let user = "u\(n % 13)-" + String(repeating: "x", count: 200 + 20 * (n % 13))
+      long += "\(user)\ti\(n % 7)\t4\n"
+    }
+    let fromFile = try lightfm(
+      ["fit", "--train", try write("long.tsv", long), "--epochs", "1", "--seed", "1",
+       "--threads", "1", "--model", "file.lfm"])
+    XCTAssertEqual(fromFile.status, 0, fromFile.stderr)
+    let piped = try shell(
+      "cat long.tsv | $LIGHTFM fit --train - --epochs 1 --seed 1 --threads 1 --model pipe.lfm")
+    XCTAssertEqual(piped.status, 0)
+    XCTAssertEqual(
+      try Data(contentsOf: directory.appendingPathComponent("pipe.lfm")),
+      try Data(contentsOf: directory.appendingPathComponent("file.lfm")))
+    XCTAssertTrue(
+      fromFile.stderr.contains("fit: 13 users, 7 items, 91 positives"), fromFile.stderr)
+  }
+
   // MARK: - Candidates, names and JSON lines
 
   func testItemsRestrictTheCandidates() throws {

@@ -46,6 +46,11 @@ final class InteractionStreamTests: XCTestCase {
       XCTAssertEqual(
         s.values, whole.records.compactMap(\.value), "chunk \(chunk)", file: file, line: line)
       XCTAssertEqual(Set(s.userIDs).count, s.userIDs.count, file: file, line: line)
+      XCTAssertEqual(s.header, whole.header, "chunk \(chunk)", file: file, line: line)
+      XCTAssertEqual(s.headerLine, whole.headerLine, "chunk \(chunk)", file: file, line: line)
+      XCTAssertEqual(
+        (0..<s.count).map { s.line(ofEntry: $0) }, whole.records.map(\.line), "chunk \(chunk)",
+        file: file, line: line)
     }
   }
 
@@ -65,6 +70,62 @@ final class InteractionStreamTests: XCTestCase {
     try assertSame(Array("user,item\na,b\n".utf8), header: false)
     try assertSame(Array("7|Les Mis".utf8) + [0xE9] + Array("rables|1\n8|Tom|2\n".utf8))
     try assertSame(Array("u|a-very-long-item-id-of-more-than-eight-bytes|-0.25\n".utf8))
+  }
+
+  func testLineNumbersSkipCommentsBlankLinesAndTheHeader() throws {
+    let text =
+      "# made by hand\nuser\titem\trating\n\n1\t10\t5\n2\t20\t3\n# a gap\n\n\n3\t30\t1\n4\t40\t2\n"
+    try assertSame(Array(text.utf8))
+    let s = try DelimitedText.streamInteractions(from: try write(Array(text.utf8)))
+    XCTAssertEqual(s.header, ["user", "item", "rating"])
+    XCTAssertEqual(s.headerLine, 2)
+    XCTAssertEqual((0..<4).map { s.line(ofEntry: $0) }, [4, 5, 9, 10])
+    XCTAssertEqual(s.jumps.entries, [0, 2], "one pair per gap")
+  }
+
+  func testAByteSourceReadsWhatTheFileReads() throws {
+    var text = "userId,movieId,rating\n"
+    for n in 0..<500 { text += "u\(n % 37),i\(n % 91),\(n % 5)\n" }
+    let bytes = Array(text.utf8)
+    let url = try write(bytes)
+    let file = try DelimitedText.streamInteractions(from: url, chunkBytes: 64)
+    // A source that gives at most 7 bytes a call, as a pipe may.
+    var offset = 0
+    var calls = 0
+    let piped = try DelimitedText.streamInteractions(
+      file: "<stdin>", size: nil, chunkBytes: 64, progress: { read, lines in
+        calls += 1
+        XCTAssertLessThanOrEqual(read, bytes.count)
+        XCTAssertLessThanOrEqual(lines, 500)
+      },
+      read: { buffer in
+        let n = min(7, buffer.count, bytes.count - offset)
+        buffer.copyBytes(from: bytes[offset..<offset + n])
+        offset += n
+        return n
+      })
+    XCTAssertGreaterThan(calls, 1)
+    XCTAssertEqual(piped.path, "<stdin>")
+    XCTAssertEqual(piped.header, file.header)
+    XCTAssertEqual(piped.userIDs, file.userIDs)
+    XCTAssertEqual(piped.itemIDs, file.itemIDs)
+    XCTAssertEqual(piped.users, file.users)
+    XCTAssertEqual(piped.items, file.items)
+    XCTAssertEqual(piped.values, file.values)
+  }
+
+  func testAMatrixBecomesColumnsWithItsNumbersAsIDs() throws {
+    let coo = try COOMatrix(
+      rows: 5, columns: 4, rowIndices: [3, 0, 3, 4], columnIndices: [2, 2, 0, 1],
+      values: [1, 2, 3, 4])
+    let s = InteractionColumns(coo, path: "m.npz")
+    XCTAssertEqual(s.userIDs, ["3", "0", "4"])
+    XCTAssertEqual(s.itemIDs, ["2", "0", "1"])
+    XCTAssertEqual(s.users, [0, 1, 0, 2])
+    XCTAssertEqual(s.items, [0, 0, 1, 2])
+    XCTAssertEqual(s.values, [1, 2, 3, 4])
+    XCTAssertEqual(s.columnCount, 3)
+    XCTAssertEqual(s.line(ofEntry: 3), 4)
   }
 
   func testManyLinesAcrossChunks() throws {
