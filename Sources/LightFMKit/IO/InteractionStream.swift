@@ -141,7 +141,8 @@ extension DelimitedText {
   ///   - size: the input's size when known (a regular file), to reserve the columns.
   ///   - progress: called after each chunk with the bytes and the data lines read so far; it
   ///     may throw to stop the reading (a memory budget).
-  ///   - read: fills as much of its buffer as it can and returns the count; 0 only at the end.
+  ///   - read: puts bytes at the start of its buffer and returns how many (fewer than asked is
+  ///     fine, as a pipe gives); 0 only at the end.
   package static func streamInteractions(
     file: String, size: Int?, delimiter: Delimiter? = nil, header: Bool? = nil,
     chunkBytes: Int = 1 << 22, progress: ((_ bytes: Int, _ lines: Int) throws -> Void)? = nil,
