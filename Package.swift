@@ -28,9 +28,11 @@ let package = Package(
         .apt(["zlib1g-dev"]),
       ]
     ),
+    // The selection kernels (C, so that they can use AVX-512 or AVX2 chosen at run time).
+    .target(name: "CLightFMKernels"),
     .target(
       name: "LightFMKit",
-      dependencies: ["COpenBLAS", "CZlib"]
+      dependencies: ["COpenBLAS", "CZlib", "CLightFMKernels"]
     ),
     .target(
       name: "_LightFMTestSupport",

@@ -93,48 +93,17 @@ struct TopKHeap {
 
   /// Offers every entry of `row[0..<n]` (item indices `first..<first + n`).
   ///
-  /// A 64-wide "is anything above the current k-th best?" test (four 16-lane compares OR-ed
-  /// into one mask) skips almost every chunk once the heap is full; −∞ entries (masked items)
-  /// never enter.
+  /// The kernel finds the next entry above the current k-th best (a wide compare of many
+  /// entries at a time), so once the heap is full almost every entry costs one lane of one
+  /// compare; −∞ entries (masked items) and NaN never enter.
   ///
   /// - Complexity: O(n) plus O(log k) per entry that enters the heap.
   @inline(__always)
   mutating func offer(row: UnsafePointer<Float>, count n: Int, first: Int) {
-    var t = threshold
-    var j = 0
-    while j + 64 <= n {
-      let tv = SIMD16<Float>(repeating: t)
-      let above =
-        (SIMDKernels.load16(row + j) .> tv) .| (SIMDKernels.load16(row + j + 16) .> tv)
-        .| (SIMDKernels.load16(row + j + 32) .> tv) .| (SIMDKernels.load16(row + j + 48) .> tv)
-      if any(above) {
-        // Only the 16-lane quarters with a candidate are walked one by one: while the heap
-        // fills, most chunks hold one, and that walk was the hottest part of the top-k.
-        for quarter in stride(from: j, to: j + 64, by: 16)
-        where any(SIMDKernels.load16(row + quarter) .> SIMD16<Float>(repeating: t)) {
-          for q in quarter..<(quarter + 16) where row[q] > t {
-            push(row[q], Int32(truncatingIfNeeded: first + q))
-            t = threshold
-          }
-        }
-      }
-      j += 64
-    }
-    while j + 16 <= n {
-      if any(SIMDKernels.load16(row + j) .> SIMD16<Float>(repeating: t)) {
-        for q in j..<(j + 16) where row[q] > t {
-          push(row[q], Int32(truncatingIfNeeded: first + q))
-          t = threshold
-        }
-      }
-      j += 16
-    }
+    var j = SelectionKernels.nextAbove(row, from: 0, count: n, threshold)
     while j < n {
-      if row[j] > t {
-        push(row[j], Int32(truncatingIfNeeded: first + j))
-        t = threshold
-      }
-      j += 1
+      push(row[j], Int32(truncatingIfNeeded: first + j))
+      j = SelectionKernels.nextAbove(row, from: j + 1, count: n, threshold)
     }
   }
 }
