@@ -150,6 +150,40 @@ final class EvaluationTests: XCTestCase {
     XCTAssertEqual(ranks.row(3).values.map { Int($0) }, bruteOverlap[3])
   }
 
+  /// Rows across several item tiles, short and long test rows, through every kernel width:
+  /// each count path (the kernel and the sorted search) and each tile boundary of the walks
+  /// through the training and test items.
+  func testPredictRankMatchesBruteForceAcrossTilesAndKernelWidths() throws {
+    let (users, items) = (12, 2_500)
+    let model = F.model(users: users, items: items, d: 3, quantized: true, seed: 31)
+    var rng = F.Rng(state: 32)
+    let known = F.randomRows(users: users, items: items, density: 0.05, rng: &rng)
+    var test = (0..<users).map { u in
+      (0..<items).filter { !known[u].contains($0) && rng.int(100) == 0 }
+    }
+    test[0] = (0..<items).filter { !known[0].contains($0) && $0 % 8 == 3 }
+    test[1] = (0..<items).filter { !known[1].contains($0) && $0 % 40 == 1 }
+    test[2] = [0, 1023, 1024, 2047, 2048, items - 1].filter { !known[2].contains($0) }
+    test[3] = []
+    let expected = try F.bruteRanks(model, test: test, train: known, items: items)
+    let testCSR = try F.csr(test, columns: items)
+    let trainCSR = try F.csr(known, columns: items)
+    let original = SelectionKernels.width
+    defer { SelectionKernels.limitWidth(original) }
+    for width in [512, 256, 0] {
+      SelectionKernels.limitWidth(width)
+      for engine in ScoringEngine.allCases {
+        let ranks = try model.predictRank(
+          testCSR, trainInteractions: trainCSR, numThreads: 2, engine: engine)
+        for u in 0..<users {
+          XCTAssertEqual(
+            ranks.row(u).values.map { Int($0) }, expected[u],
+            "user \(u), width \(SelectionKernels.width), \(engine)")
+        }
+      }
+    }
+  }
+
   func testAUCAgreesWithPairwiseAUC() throws {
     let (users, items) = (40, 300)
     let model = F.model(users: users, items: items, d: 8, quantized: false, seed: 23)

@@ -115,8 +115,16 @@ extension LightFM {
 
 // MARK: - The ranking engine
 
-/// Scores whole user rows tile by tile and turns them into the ranks of the test items, and
-/// optionally into each row's top-k list (for catalog coverage).
+/// Scores users against the catalog in `recommend`'s GEMM tiles and turns the tiles into the
+/// ranks of the test items, and optionally into each user's top-k list (catalog coverage).
+///
+/// Each test item's score is computed first, by one dot product of the same operands the tiles
+/// use; a user's test scores, sorted, are then the thresholds that every tile of the user's row
+/// is counted against (`SelectionKernels.countAtLeast`, or one binary search per score for long
+/// test rows), after the training items are masked. A test item counts itself when its tile
+/// score reaches its threshold, and that count is taken back. With the `.blas` engine the
+/// tile's score and the dot product may round differently in the last bit; only scores equal
+/// to within that bit can then change order.
 struct BlockedRanker {
   let users: Representations
   let items: Representations
@@ -129,9 +137,16 @@ struct BlockedRanker {
   let engine: ScoringEngine
   let threads: Int
 
-  /// Test rows up to this length are counted with one 16-wide pass per test item; longer ones
-  /// with a binary search per item into the sorted test scores.
-  static let directCountLimit = 24
+  /// Test rows up to this length are counted by the kernel, one wide pass per test score;
+  /// longer ones by one binary search per tile score into the sorted test scores. The
+  /// crossover follows the kernel's width (lanes per compare against log₂ of the row length).
+  static var directCountLimit: Int {
+    switch SelectionKernels.width {
+    case 512: 96
+    case 256: 48
+    default: 16
+    }
+  }
 
   /// The ranks (a matrix with the test matrix's structure) and the number of distinct items in
   /// the top-`listLength` lists of the users with test items (0 without lists).
@@ -149,13 +164,23 @@ struct BlockedRanker {
     // Row s's list is lists[s · listLength ..< (s + 1) · listLength], −1 past its end.
     var lists = [Int32](repeating: -1, count: active.count * listLength)
     let activeCount = active.count
-    let fair = (activeCount + 4 * threads - 1) / (4 * threads)
     let block = max(
-      1, min(ScoringTiles.userBlock, ScoringTiles.rankTileBudget / itemCount, fair))
+      1, min(ScoringTiles.userBlock, (activeCount + 4 * threads - 1) / (4 * threads)))
+    let tileItems = max(16, min(ScoringTiles.itemTile, itemCount))
     let blocks = (activeCount + block - 1) / block
+    // The most test entries in one block, and in one row: the sizes of the scratch buffers.
+    var blockEntries = 0
+    for b in 0..<blocks {
+      let lo = b * block
+      let hi = min(lo + block, activeCount)
+      var entries = 0
+      for s in lo..<hi { entries += test.rowCount(active[s]) }
+      blockEntries = max(blockEntries, entries)
+    }
+    let entriesPerBlock = blockEntries
     let longest = active.reduce(0) { max($0, test.rowCount($1)) }
+    let directLimit = Self.directCountLimit
     withExtendedLifetime(ScratchArena()) { arena in
-      // One tile holds whole rows: the ranks need every item's score at once.
       let scoring = TileScoring(
         queries: users, rows: active, items: items, itemBiases: itemBiases, engine: engine,
         arena: arena)
@@ -171,38 +196,46 @@ struct BlockedRanker {
             blocks, threads: threads,
             scratch: {
               RankScratch(
-                rows: block, items: itemCount, longest: longest, listLength: listLength, arena: $0)
+                rows: block, tileItems: tileItems, entries: entriesPerBlock, longest: longest,
+                listLength: listLength, arena: $0)
             }
           ) { b, scratch in
             let lo = b * block
             let m = min(block, activeCount - lo)
-            scoring.scoreBlock(lo, count: m, tile: scratch.tile, tileItems: itemCount) { _, _ in
+            scratch.prepare(block: lo, count: m, tests: tests, scoring: scoring)
+            for r in 0..<m { scratch.knownCursor[r] = known.starts.base[lo + r] }
+            scoring.scoreBlock(lo, count: m, tile: scratch.tile, tileItems: tileItems) {
+              first, n in
               for r in 0..<m {
                 let q = lo + r
-                let row = scratch.tile + r * itemCount
-                let testItems = tests.columns.base + tests.starts.base[q]
-                let p = tests.range(q).count
-                for e in 0..<p { scratch.testScores[e] = row[Int(testItems[e])] }
-                _ = known.mask(
-                  row, query: q, from: known.starts.base[q], first: 0, count: itemCount)
-                let out = output.base + outputStart.base[q]
-                if p <= Self.directCountLimit {
-                  for e in 0..<p {
-                    out[e] = Float(Self.countAtLeast(scratch.testScores[e], row, itemCount))
-                  }
+                let row = scratch.tile + r * tileItems
+                scratch.knownCursor[r] = known.mask(
+                  row, query: q, from: scratch.knownCursor[r], first: first, count: n)
+                let start = scratch.offsets[r]
+                let p = scratch.offsets[r + 1] - start
+                let counted = scratch.countable[r]
+                if counted <= directLimit {
+                  SelectionKernels.countAtLeast(
+                    row, count: n, thresholds: scratch.sorted + start, counted,
+                    into: scratch.counts + start)
                 } else {
-                  Self.countSorted(scratch: scratch, p: p, row: row, count: itemCount, out: out)
+                  Self.countSorted(
+                    row, count: n, sorted: scratch.sorted + start, counted,
+                    histogram: scratch.histogram, into: scratch.counts + start)
                 }
-                for e in 0..<p where row[Int(testItems[e])] != -.infinity {
-                  out[e] -= 1  // the item itself was counted (s ≥ s)
-                }
-                if let listed, let heap = scratch.heap {
-                  // The masked row is what `recommend` would rank: keep its top k.
-                  heap.pointee.offer(row: row, count: itemCount, first: 0)
-                  let list = listed.base + q * listLength
-                  for e in 0..<heap.pointee.count { list[e] = heap.pointee.items[e] }
-                  heap.pointee.count = 0
-                }
+                scratch.noteSelfCounts(
+                  row, row: r, first: first, count: n,
+                  testItems: tests.columns.base + tests.starts.base[q], p: p)
+                scratch.heaps?[r].offer(row: row, count: n, first: first)
+              }
+            }
+            for r in 0..<m {
+              let q = lo + r
+              scratch.writeRanks(row: r, into: output.base + outputStart.base[q])
+              if let listed, let heap = scratch.heaps?.advanced(by: r) {
+                let list = listed.base + q * listLength
+                for e in 0..<heap.pointee.count { list[e] = heap.pointee.items[e] }
+                heap.pointee.count = 0
               }
             }
           }
@@ -221,43 +254,18 @@ struct BlockedRanker {
     return (result, listedItems)
   }
 
-  /// #{ j < n : row[j] ≥ t }, 16 lanes at a time.
-  @inline(__always)
-  static func countAtLeast(_ t: Float, _ row: UnsafePointer<Float>, _ n: Int) -> Int {
-    let threshold = SIMD16<Float>(repeating: t)
-    let one = SIMD16<Int32>(repeating: 1)
-    var acc = SIMD16<Int32>()
-    var j = 0
-    while j + 16 <= n {
-      let above = SIMDKernels.load16(row + j) .>= threshold
-      acc &+= SIMD16<Int32>().replacing(with: one, where: above)
-      j += 16
-    }
-    var total = Int(acc.wrappedSum())
-    while j < n {
-      if row[j] >= t { total += 1 }
-      j += 1
-    }
-    return total
-  }
-
-  /// Counts, for each of `p` test scores, the row entries ≥ it, through one binary search per
-  /// row entry into the sorted test scores and a suffix sum.
+  /// `counts[e] += #{ j < n : row[j] ≥ sorted[e] }` for the `p` ascending scores `sorted`,
+  /// through one binary search per row entry and a suffix sum over a histogram of `p + 1`.
   ///
-  /// - Complexity: O(p log p + n log p).
+  /// - Complexity: O(n log p + p).
   static func countSorted(
-    scratch: RankScratch, p: Int, row: UnsafePointer<Float>, count n: Int,
-    out: UnsafeMutablePointer<Float>
+    _ row: UnsafePointer<Float>, count n: Int, sorted: UnsafePointer<Float>, _ p: Int,
+    histogram hist: UnsafeMutablePointer<Int64>, into counts: UnsafeMutablePointer<Int64>
   ) {
-    let sorted = scratch.sorted
-    let hist = scratch.histogram
-    sorted.update(from: scratch.testScores, count: p)
-    var view = UnsafeMutableBufferPointer(start: sorted, count: p)
-    view.sort()
     hist.update(repeating: 0, count: p + 1)
     for j in 0..<n {
       let v = row[j]
-      // upper bound: how many test scores are ≤ v (NaN and −∞ land at 0).
+      // How many test scores are ≤ v (NaN and −∞ below every score land at 0).
       var lo = 0
       var hi = p
       while lo < hi {
@@ -266,49 +274,136 @@ struct BlockedRanker {
       }
       hist[lo] += 1
     }
-    // hist[q] := #{ entries whose upper bound is ≥ q }.
-    var q = p - 1
-    while q >= 0 {
-      hist[q] += hist[q + 1]
-      q -= 1
-    }
-    for e in 0..<p {
-      let t = scratch.testScores[e]
-      var lo = 0
-      var hi = p
-      while lo < hi {
-        let mid = (lo + hi) >> 1
-        if sorted[mid] < t { lo = mid + 1 } else { hi = mid }
-      }
-      out[e] = Float(hist[lo + 1])
+    // counts[e] gains the entries whose count of scores ≤ them exceeds e.
+    var above: Int64 = 0
+    var e = p - 1
+    while e >= 0 {
+      above += hist[e + 1]
+      counts[e] += above
+      e -= 1
     }
   }
 }
 
-/// One ranking worker's buffers, from its arena: whole-row score tiles, the test scores
-/// of one user with their sorted copy and histogram (`countSorted`), and a top-k heap when
-/// the ranker also lists.
+/// One ranking worker's buffers, from its arena, for a block of users: the score tile, each
+/// user's test scores in test-matrix order and sorted (with the order between them), their
+/// counts, which test items counted themselves, the walks through the training and test rows,
+/// and a top-k heap per user when the ranker also lists.
 struct RankScratch {
   let tile: UnsafeMutablePointer<Float>
-  let testScores: UnsafeMutablePointer<Float>
+  /// User r's entries are `offsets[r] ..< offsets[r + 1]` of the per-entry buffers.
+  let offsets: UnsafeMutablePointer<Int>
+  /// Test scores in the test matrix's order.
+  let scores: UnsafeMutablePointer<Float>
+  /// The same scores ascending, NaN last.
   let sorted: UnsafeMutablePointer<Float>
-  let histogram: UnsafeMutablePointer<Int>
-  let heap: UnsafeMutablePointer<TopKHeap>?
+  /// `order[offsets[r] + s]`: the entry (within user r) of sorted score s.
+  let order: UnsafeMutablePointer<Int32>
+  /// Counts of tile scores at or above each sorted score.
+  let counts: UnsafeMutablePointer<Int64>
+  /// 1 where a test item's own tile score was counted, in the test matrix's order.
+  let selfCounted: UnsafeMutablePointer<Int64>
+  /// The number of user r's sorted scores that are not NaN (a NaN score counts nothing).
+  let countable: UnsafeMutablePointer<Int>
+  let knownCursor: UnsafeMutablePointer<Int>
+  let testCursor: UnsafeMutablePointer<Int>
+  let histogram: UnsafeMutablePointer<Int64>
+  let heaps: UnsafeMutablePointer<TopKHeap>?
 
-  init(rows: Int, items: Int, longest: Int, listLength: Int, arena: ScratchArena) {
-    tile = arena.allocate(Float.self, count: rows * items)
-    testScores = arena.allocate(Float.self, count: longest)
-    sorted = arena.allocate(Float.self, count: longest)
-    histogram = arena.allocate(Int.self, count: longest + 1)
+  init(
+    rows: Int, tileItems: Int, entries: Int, longest: Int, listLength: Int,
+    arena: ScratchArena
+  ) {
+    tile = arena.allocate(Float.self, count: rows * tileItems)
+    offsets = arena.allocate(Int.self, count: rows + 1)
+    scores = arena.allocate(Float.self, count: entries)
+    sorted = arena.allocate(Float.self, count: entries)
+    order = arena.allocate(Int32.self, count: entries)
+    counts = arena.allocate(Int64.self, count: entries)
+    selfCounted = arena.allocate(Int64.self, count: entries)
+    countable = arena.allocate(Int.self, count: rows)
+    knownCursor = arena.allocate(Int.self, count: rows)
+    testCursor = arena.allocate(Int.self, count: rows)
+    histogram = arena.allocate(Int64.self, count: longest + 1)
     if listLength > 0 {
-      let heap = arena.allocate(TopKHeap.self, count: 1)
-      heap.initialize(
-        to: TopKHeap(
-          scores: arena.allocate(Float.self, count: listLength),
-          items: arena.allocate(Int32.self, count: listLength), capacity: listLength))
-      self.heap = heap
+      let heaps = arena.allocate(TopKHeap.self, count: rows)
+      let heapScores = arena.allocate(Float.self, count: rows * listLength)
+      let heapItems = arena.allocate(Int32.self, count: rows * listLength)
+      for r in 0..<rows {
+        (heaps + r).initialize(
+          to: TopKHeap(
+            scores: heapScores + r * listLength, items: heapItems + r * listLength,
+            capacity: listLength))
+      }
+      self.heaps = heaps
     } else {
-      heap = nil
+      heaps = nil
+    }
+  }
+
+  /// Computes and sorts the test scores of users `lo ..< lo + m` and clears their counts.
+  func prepare(block lo: Int, count m: Int, tests: QueryRows, scoring: TileScoring) {
+    let w = scoring.width
+    var at = 0
+    for r in 0..<m {
+      offsets[r] = at
+      let range = tests.range(lo + r)
+      let a = scoring.a.base + (lo + r) * w
+      for (e, entry) in range.enumerated() {
+        let item = Int(tests.columns.base[entry])
+        scores[at + e] = SIMDKernels.dot(a, scoring.b.base + item * w, w)
+        order[at + e] = Int32(e)
+      }
+      let p = range.count
+      var view = UnsafeMutableBufferPointer(start: order + at, count: p)
+      let userScores = scores + at
+      view.sort { x, y in
+        let sx = userScores[Int(x)]
+        let sy = userScores[Int(y)]
+        // NaN after every number; otherwise ascending, ties by entry for a fixed order.
+        if sx.isNaN || sy.isNaN { return !sx.isNaN && sy.isNaN }
+        return sx < sy || (sx == sy && x < y)
+      }
+      var numbers = 0
+      for s in 0..<p {
+        let v = userScores[Int(order[at + s])]
+        sorted[at + s] = v
+        if !v.isNaN { numbers += 1 }
+      }
+      countable[r] = numbers
+      (counts + at).update(repeating: 0, count: p)
+      (selfCounted + at).update(repeating: 0, count: p)
+      testCursor[r] = 0
+      at += p
+    }
+    offsets[m] = at
+  }
+
+  /// Notes the test items of user `r` in this tile (items `first ..< first + n`) whose tile
+  /// score reached their own threshold: the count includes them once.
+  @inline(__always)
+  func noteSelfCounts(
+    _ row: UnsafePointer<Float>, row r: Int, first: Int, count n: Int,
+    testItems: UnsafePointer<Int32>, p: Int
+  ) {
+    let start = offsets[r]
+    var e = testCursor[r]
+    while e < p {
+      let j = Int(testItems[e]) - first
+      if j >= n { break }
+      if row[j] >= scores[start + e] { selfCounted[start + e] = 1 }
+      e += 1
+    }
+    testCursor[r] = e
+  }
+
+  /// Writes user r's ranks, in the test matrix's order.
+  func writeRanks(row r: Int, into out: UnsafeMutablePointer<Float>) {
+    let start = offsets[r]
+    let p = offsets[r + 1] - start
+    for s in 0..<p {
+      let e = Int(order[start + s])
+      out[e] = Float(counts[start + s] - selfCounted[start + e])
     }
   }
 }
