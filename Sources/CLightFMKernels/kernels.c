@@ -21,6 +21,38 @@ static void count_at_least_portable(
   }
 }
 
+// The largest power of two not above p (p >= 1).
+static ptrdiff_t top_step(ptrdiff_t p) {
+  ptrdiff_t step = 1;
+  while (step * 2 <= p) step *= 2;
+  return step;
+}
+
+// counts[e] += the entries whose position (thresholds at or below them) exceeds e.
+static void add_suffix_counts(const int64_t *hist, ptrdiff_t p, int64_t *counts) {
+  int64_t above = 0;
+  for (ptrdiff_t e = p - 1; e >= 0; e--) {
+    above += hist[e + 1];
+    counts[e] += above;
+  }
+}
+
+static void count_sorted_portable(
+  const float *row, ptrdiff_t n, const float *thresholds, ptrdiff_t p, int64_t *hist,
+  int64_t *counts) {
+  const ptrdiff_t first = top_step(p);
+  for (ptrdiff_t q = 0; q <= p; q++) hist[q] = 0;
+  for (ptrdiff_t j = 0; j < n; j++) {
+    const float v = row[j];
+    ptrdiff_t pos = 0;
+    for (ptrdiff_t step = first; step > 0; step >>= 1) {
+      if (pos + step <= p && thresholds[pos + step - 1] <= v) pos += step;
+    }
+    hist[pos]++;
+  }
+  add_suffix_counts(hist, p, counts);
+}
+
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
 #define LFM_X86 1
@@ -83,6 +115,37 @@ static void count_at_least_avx512(
   }
 }
 
+// Position of 16 entries at once: pos += step where thresholds[pos + step - 1] <= v. Lanes past
+// the row hold NaN and stay at 0, a slot no count reads.
+__attribute__((target("avx512f,avx512bw")))
+static void count_sorted_avx512(
+  const float *row, ptrdiff_t n, const float *thresholds, ptrdiff_t p, int64_t *hist,
+  int64_t *counts) {
+  const ptrdiff_t first = top_step(p);
+  const __m512i limit = _mm512_set1_epi32((int)p);
+  const __m512 nan = _mm512_set1_ps(__builtin_nanf(""));
+  int32_t lanes[16];
+  for (ptrdiff_t q = 0; q <= p; q++) hist[q] = 0;
+  for (ptrdiff_t j = 0; j < n; j += 16) {
+    ptrdiff_t left = n - j;
+    __mmask16 live = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
+    __m512 v = _mm512_mask_loadu_ps(nan, live, row + j);
+    __m512i pos = _mm512_setzero_si512();
+    for (ptrdiff_t step = first; step > 0; step >>= 1) {
+      __m512i s = _mm512_set1_epi32((int)step);
+      __m512i next = _mm512_add_epi32(pos, s);
+      __mmask16 inside = _mm512_cmple_epi32_mask(next, limit);
+      __m512i index = _mm512_sub_epi32(next, _mm512_set1_epi32(1));
+      __m512 t = _mm512_mask_i32gather_ps(v, inside, index, thresholds, 4);
+      __mmask16 up = _mm512_mask_cmp_ps_mask(inside, t, v, _CMP_LE_OQ);
+      pos = _mm512_mask_mov_epi32(pos, up, next);
+    }
+    _mm512_storeu_si512(lanes, pos);
+    for (int l = 0; l < 16; l++) hist[lanes[l]]++;
+  }
+  add_suffix_counts(hist, p, counts);
+}
+
 // AVX2: 32 entries per step in the scan.
 
 __attribute__((target("avx2")))
@@ -134,6 +197,40 @@ static void count_at_least_avx2(
     counts[e] += c;
   }
 }
+
+__attribute__((target("avx2")))
+static void count_sorted_avx2(
+  const float *row, ptrdiff_t n, const float *thresholds, ptrdiff_t p, int64_t *hist,
+  int64_t *counts) {
+  const ptrdiff_t first = top_step(p);
+  const __m256i limit = _mm256_set1_epi32((int)p + 1);
+  const __m256i one = _mm256_set1_epi32(1);
+  int32_t lanes[8];
+  float tail[8];
+  for (ptrdiff_t q = 0; q <= p; q++) hist[q] = 0;
+  for (ptrdiff_t j = 0; j < n; j += 8) {
+    const float *source = row + j;
+    ptrdiff_t left = n - j;
+    if (left < 8) {
+      for (int l = 0; l < 8; l++) tail[l] = l < left ? row[j + l] : __builtin_nanf("");
+      source = tail;
+    }
+    __m256 v = _mm256_loadu_ps(source);
+    __m256i pos = _mm256_setzero_si256();
+    for (ptrdiff_t step = first; step > 0; step >>= 1) {
+      __m256i next = _mm256_add_epi32(pos, _mm256_set1_epi32((int)step));
+      // next <= p, as next < p + 1.
+      __m256i inside = _mm256_cmpgt_epi32(limit, next);
+      __m256i index = _mm256_sub_epi32(next, one);
+      __m256 t = _mm256_mask_i32gather_ps(v, thresholds, index, _mm256_castsi256_ps(inside), 4);
+      __m256 up = _mm256_and_ps(_mm256_cmp_ps(t, v, _CMP_LE_OQ), _mm256_castsi256_ps(inside));
+      pos = _mm256_blendv_epi8(pos, next, _mm256_castps_si256(up));
+    }
+    _mm256_storeu_si256((__m256i *)lanes, pos);
+    for (int l = 0; l < 8; l++) hist[lanes[l]]++;
+  }
+  add_suffix_counts(hist, p, counts);
+}
 #endif
 
 // Dispatch: the widest version the CPU supports, chosen at the first call. Racing first calls
@@ -157,6 +254,19 @@ int lfm_kernel_width(void) {
     atomic_store_explicit(&chosen_width, w, memory_order_relaxed);
   }
   return w;
+}
+
+void lfm_count_at_least_sorted(
+  const float *row, ptrdiff_t n, const float *thresholds, ptrdiff_t p, int64_t *histogram,
+  int64_t *counts) {
+  if (n <= 0 || p <= 0) return;
+  switch (lfm_kernel_width()) {
+#ifdef LFM_X86
+  case 512: count_sorted_avx512(row, n, thresholds, p, histogram, counts); return;
+  case 256: count_sorted_avx2(row, n, thresholds, p, histogram, counts); return;
+#endif
+  default: count_sorted_portable(row, n, thresholds, p, histogram, counts); return;
+  }
 }
 
 int lfm_limit_kernel_width(int width) {

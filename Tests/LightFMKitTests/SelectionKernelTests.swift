@@ -63,4 +63,29 @@ final class SelectionKernelTests: XCTestCase {
       }
     }
   }
+
+  func testSortedCountMatchesALoop() {
+    var rng = SplitMix64(seed: 7)
+    eachWidth { width in
+      for p in [1, 2, 3, 5, 16, 17, 100, 257] {
+        var thresholds = (0..<p).map { _ in Float(Int(rng.next() % 2001) - 1000) / 1000 }
+        thresholds[0] = rng.next() % 2 == 0 ? -.infinity : thresholds[0]
+        thresholds.sort()
+        for n in [1, 7, 8, 9, 15, 16, 17, 33, 1000] {
+          let r = row(n, rng: &rng)
+          var counts = [Int64](repeating: 2, count: p)
+          var histogram = [Int64](repeating: 99, count: p + 1)
+          r.withUnsafeBufferPointer { rb in
+            thresholds.withUnsafeBufferPointer { tb in
+              SelectionKernels.countAtLeastSorted(
+                rb.baseAddress!, count: n, thresholds: tb.baseAddress!, p,
+                histogram: &histogram, into: &counts)
+            }
+          }
+          let expected = thresholds.map { t in Int64(2 + r.filter { $0 >= t }.count) }
+          XCTAssertEqual(counts, expected, "width \(width), p \(p), n \(n)")
+        }
+      }
+    }
+  }
 }

@@ -23,6 +23,13 @@ ptrdiff_t lfm_next_above(const float *row, ptrdiff_t from, ptrdiff_t n, float t)
 void lfm_count_at_least(
   const float *row, ptrdiff_t n, const float *thresholds, ptrdiff_t p, int64_t *counts);
 
+/// The same counts for ascending `thresholds` without NaN, through a binary search per row
+/// entry (`log2 p` gathers of 16 or 8 lanes) and a histogram of `p + 1` slots in `histogram`:
+/// cheaper than `lfm_count_at_least` when `p` is long.
+void lfm_count_at_least_sorted(
+  const float *row, ptrdiff_t n, const float *thresholds, ptrdiff_t p, int64_t *histogram,
+  int64_t *counts);
+
 /// The widest instruction set the kernels use on this CPU: 512 (AVX-512), 256 (AVX2) or 0
 /// (portable C). For the benchmark's report.
 int lfm_kernel_width(void);

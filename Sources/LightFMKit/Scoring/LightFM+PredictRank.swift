@@ -7,10 +7,10 @@ extension LightFM {
   /// rank(u, i) = #{ j ∉ train(u), j ≠ i : s(u, j) ≥ s(u, i) }      (0 is best)
   /// ```
   ///
-  /// Other test items count (as in LightFM), and ties count against the item. Users' full rows
-  /// are scored through GEMM tiles (a block of users × all items, a few MB per worker), read for
-  /// the test items' scores, masked for the training items, then counted: a 16-wide compare per
-  /// test item for short test rows, a binary search into the sorted test scores for long ones.
+  /// Other test items count (as in LightFM), and ties count against the item. The test items'
+  /// scores are computed first; the users' rows are then scored in `recommend`'s GEMM tiles,
+  /// masked for the training items, and each tile row is counted against the sorted test
+  /// scores while it is in cache (see `BlockedRanker`).
   ///
   /// - Parameters:
   ///   - testInteractions: `users × items`; every stored entry is a test item, whatever its
@@ -120,8 +120,8 @@ extension LightFM {
 ///
 /// Each test item's score is computed first, by one dot product of the same operands the tiles
 /// use; a user's test scores, sorted, are then the thresholds that every tile of the user's row
-/// is counted against (`SelectionKernels.countAtLeast`, or one binary search per score for long
-/// test rows), after the training items are masked. A test item counts itself when its tile
+/// is counted against (`SelectionKernels.countAtLeast`, or `countAtLeastSorted`'s binary search
+/// per tile score for long test rows), after the training items are masked. A test item counts itself when its tile
 /// score reaches its threshold, and that count is taken back. With the `.blas` engine the
 /// tile's score and the dot product may round differently in the last bit; only scores equal
 /// to within that bit can then change order.
@@ -137,13 +137,13 @@ struct BlockedRanker {
   let engine: ScoringEngine
   let threads: Int
 
-  /// Test rows up to this length are counted by the kernel, one wide pass per test score;
-  /// longer ones by one binary search per tile score into the sorted test scores. The
-  /// crossover follows the kernel's width (lanes per compare against log₂ of the row length).
+  /// Test rows up to this length are counted one wide pass per test score; longer ones by one
+  /// binary search per tile score into the sorted test scores. The crossover follows the
+  /// kernels' width (lanes per compare against log₂ of the row length).
   static var directCountLimit: Int {
     switch SelectionKernels.width {
-    case 512: 96
-    case 256: 48
+    case 512: 64
+    case 256: 32
     default: 16
     }
   }
@@ -219,8 +219,8 @@ struct BlockedRanker {
                     row, count: n, thresholds: scratch.sorted + start, counted,
                     into: scratch.counts + start)
                 } else {
-                  Self.countSorted(
-                    row, count: n, sorted: scratch.sorted + start, counted,
+                  SelectionKernels.countAtLeastSorted(
+                    row, count: n, thresholds: scratch.sorted + start, counted,
                     histogram: scratch.histogram, into: scratch.counts + start)
                 }
                 scratch.noteSelfCounts(
@@ -252,36 +252,6 @@ struct BlockedRanker {
       uncheckedShape: test.shape, rowPointers: test.rowPointers,
       columnIndices: test.columnIndices, values: ranks)
     return (result, listedItems)
-  }
-
-  /// `counts[e] += #{ j < n : row[j] ≥ sorted[e] }` for the `p` ascending scores `sorted`,
-  /// through one binary search per row entry and a suffix sum over a histogram of `p + 1`.
-  ///
-  /// - Complexity: O(n log p + p).
-  static func countSorted(
-    _ row: UnsafePointer<Float>, count n: Int, sorted: UnsafePointer<Float>, _ p: Int,
-    histogram hist: UnsafeMutablePointer<Int64>, into counts: UnsafeMutablePointer<Int64>
-  ) {
-    hist.update(repeating: 0, count: p + 1)
-    for j in 0..<n {
-      let v = row[j]
-      // How many test scores are ≤ v (NaN and −∞ below every score land at 0).
-      var lo = 0
-      var hi = p
-      while lo < hi {
-        let mid = (lo + hi) >> 1
-        if sorted[mid] <= v { lo = mid + 1 } else { hi = mid }
-      }
-      hist[lo] += 1
-    }
-    // counts[e] gains the entries whose count of scores ≤ them exceeds e.
-    var above: Int64 = 0
-    var e = p - 1
-    while e >= 0 {
-      above += hist[e + 1]
-      counts[e] += above
-      e -= 1
-    }
   }
 }
 
