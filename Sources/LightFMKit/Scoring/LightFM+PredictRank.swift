@@ -138,15 +138,10 @@ struct BlockedRanker {
   let threads: Int
 
   /// Test rows up to this length are counted one wide pass per test score; longer ones by one
-  /// binary search per tile score into the sorted test scores. The crossover follows the
-  /// kernels' width (lanes per compare against log₂ of the row length).
-  static var directCountLimit: Int {
-    switch SelectionKernels.width {
-    case 512: 64
-    case 256: 32
-    default: 16
-    }
-  }
+  /// binary search per tile score into the sorted test scores. The gathers of that search are
+  /// slow on the CPUs measured: on the synthetic set the direct count was as fast or faster up
+  /// to this length with AVX-512, AVX2 and the portable C alike.
+  static let directCountLimit = 512
 
   /// The ranks (a matrix with the test matrix's structure) and the number of distinct items in
   /// the top-`listLength` lists of the users with test items (0 without lists).
