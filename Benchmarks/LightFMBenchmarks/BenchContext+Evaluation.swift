@@ -22,6 +22,42 @@ extension BenchContext {
     try evaluate(
       label: "synthetic \(c.users)×\(c.items)", model: model, train: set.trainCSR,
       test: set.testCSR, eachMetric: false)
+    try rankingAgainstRecommend(
+      label: "synthetic \(c.users)×\(c.items)", model: model, train: set.trainCSR,
+      test: set.testCSR)
+  }
+
+  /// Ranking against listing, in one alternation: `recommend` top-10 for the users with test
+  /// items (training items excluded), `predictRank` of their test items, and every metric
+  /// (`Evaluation.metrics`, which also lists the top 10 for catalog coverage). Both are one
+  /// GEMM pass over the same tiles, so the ratio is the cost of counting against selecting.
+  private func rankingAgainstRecommend(
+    label: String, model: LightFM, train: CSRMatrix, test: CSRMatrix
+  ) throws {
+    let t = threads
+    let testUsers = (0..<test.shape.rows).filter { test.rowCount($0) > 0 }
+    let pairs = Double(testUsers.count) * Double(test.shape.columns)
+    let rates = [("pairs/s", pairs)]
+    let shape = "\(label), \(testUsers.count) test users, \(test.nnz) test items t=\(t)"
+    let measured = try harness.measureInterleaved(
+      "evaluation",
+      [
+        ("recommend top-10 \(shape)", rates, {
+          _ = try model.recommend(
+            users: testUsers, count: 10, excluding: train, numThreads: t)
+        }),
+        ("predictRank \(shape)", rates, {
+          _ = try model.predictRank(test, trainInteractions: train, numThreads: t)
+        }),
+        ("Evaluation.metrics (all) \(shape)", rates, {
+          _ = try Evaluation.metrics(
+            model, testInteractions: test, trainInteractions: train, k: 10, numThreads: t)
+        }),
+      ], note: "training items excluded")
+    for m in measured.dropFirst() {
+      harness.addRate(
+        "× recommend", m.median / measured[0].median, to: m.name, suite: "evaluation")
+    }
   }
 
   private func evaluate(
