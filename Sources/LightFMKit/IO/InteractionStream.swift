@@ -150,6 +150,7 @@ extension DelimitedText {
   ) throws -> InteractionColumns {
     precondition(chunkBytes >= 16, "chunkBytes must be at least 16")
     var parser = StreamParser(file: file, delimiter: delimiter, header: header)
+    defer { parser.release() }
     var capacity = chunkBytes
     var buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
     defer { buffer.deallocate() }
@@ -238,9 +239,11 @@ private struct StreamParser {
   var users: [Int32] = []
   var items: [Int32] = []
   var values: [Float] = []
-  /// Field ranges of the current line (start, end) — at most 5 are kept.
-  var starts = [Int](repeating: 0, count: 5)
-  var ends = [Int](repeating: 0, count: 5)
+  /// Field ranges of the current line (start, end) — at most 5 are kept. Raw memory, not
+  /// arrays: a store into an array held by `self` checks the array's uniqueness every time.
+  /// Freed by `release()`.
+  let starts = UnsafeMutablePointer<Int>.allocate(capacity: 5)
+  let ends = UnsafeMutablePointer<Int>.allocate(capacity: 5)
 
   init(file: String, delimiter: Delimiter?, header: Bool?) {
     self.file = file
@@ -420,6 +423,12 @@ private struct StreamParser {
     nextLine = line + 1
     users.append(userIDs.intern(base + starts[0], ends[0] - starts[0]))
     items.append(itemIDs.intern(base + starts[1], ends[1] - starts[1]))
+  }
+
+  /// Frees the field ranges; the parser is not used after this.
+  func release() {
+    starts.deallocate()
+    ends.deallocate()
   }
 
   mutating func finish() throws -> InteractionColumns {
