@@ -114,14 +114,24 @@ final class EvaluationTests: XCTestCase {
     XCTAssertEqual(ranks.values, [2, 2, 3])
   }
 
+  /// A d = 3 quantised model (exact scores, so ranks equal a brute-force count) with random
+  /// training rows, and a test set of about one in `testOneIn` of the other items.
+  private func quantizedSplit(
+    users: Int, items: Int, seed: UInt64, trainDensity: Double, testOneIn: Int
+  ) -> (model: LightFM, known: [[Int]], test: [[Int]]) {
+    let model = F.model(users: users, items: items, d: 3, quantized: true, seed: seed)
+    var rng = F.Rng(state: seed + 1)
+    let known = F.randomRows(users: users, items: items, density: trainDensity, rng: &rng)
+    let test = (0..<users).map { u in
+      (0..<items).filter { !known[u].contains($0) && rng.int(testOneIn) == 0 }
+    }
+    return (model, known, test)
+  }
+
   func testPredictRankMatchesBruteForce() throws {
     let (users, items) = (31, 90)
-    let model = F.model(users: users, items: items, d: 3, quantized: true, seed: 21)
-    var rng = F.Rng(state: 22)
-    let known = F.randomRows(users: users, items: items, density: 0.15, rng: &rng)
-    var test = (0..<users).map { u in
-      (0..<items).filter { !known[u].contains($0) && rng.int(10) == 0 }
-    }
+    var (model, known, test) = quantizedSplit(
+      users: users, items: items, seed: 21, trainDensity: 0.15, testOneIn: 10)
     test[0] = []
     // Long rows exercise the sorted-count path (> 24 test items).
     test[1] = (0..<items).filter { !known[1].contains($0) && $0 % 2 == 0 }
@@ -155,12 +165,8 @@ final class EvaluationTests: XCTestCase {
   /// through the training and test items.
   func testPredictRankMatchesBruteForceAcrossTilesAndKernelWidths() throws {
     let (users, items) = (12, 2_500)
-    let model = F.model(users: users, items: items, d: 3, quantized: true, seed: 31)
-    var rng = F.Rng(state: 32)
-    let known = F.randomRows(users: users, items: items, density: 0.05, rng: &rng)
-    var test = (0..<users).map { u in
-      (0..<items).filter { !known[u].contains($0) && rng.int(100) == 0 }
-    }
+    var (model, known, test) = quantizedSplit(
+      users: users, items: items, seed: 31, trainDensity: 0.05, testOneIn: 100)
     test[0] = (0..<items).filter { !known[0].contains($0) && $0 % 4 == 3 }
     test[1] = (0..<items).filter { !known[1].contains($0) && $0 % 40 == 1 }
     test[2] = [0, 1023, 1024, 2047, 2048, items - 1].filter { !known[2].contains($0) }
