@@ -11,13 +11,14 @@ public enum ScoringEngine: String, CaseIterable, Sendable {
 /// (AMD EPYC with AVX2, OpenBLAS's Zen kernels, 100,000 × 50,000, d = 32, top-10): 256 × 1024
 /// beat 256 × 4096, 128 × 1024, 128 × 512, 64 × 1024 and 64 × 8192, both as a bare blocked
 /// sgemm and with the selection. Its 1 MB tile stays in the cache the selection then reads.
+/// With the C selection kernels (an AVX-512 host), 128 × 1024, 256 × 512, 512 × 512,
+/// 512 × 256, 128 × 2048, 256 × 128, 64 × 256 and 256 × 64 gave 0.81–0.88 of their own bare
+/// sgemm, and this one 0.88. `predictRank` uses the same tiles.
 enum ScoringTiles {
   /// Users per block: one worker scores a block against the whole catalog.
   static let userBlock = 256
   /// Items per GEMM tile: the scratch tile is `userBlock × itemTile` floats, reused for the run.
   static let itemTile = 1024
-  /// A budget (in floats) for the full-row tiles of `predictRank`, per worker.
-  static let rankTileBudget = 1 << 20
 
   /// The number of cores the process may use.
   static var defaultThreads: Int { Parallel.processorCount }
