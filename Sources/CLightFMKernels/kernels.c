@@ -4,8 +4,17 @@
 
 // Portable versions: the reference every wider version must agree with.
 
+// Written so that a compiler vectorises them for the baseline vector unit (SSE2, NEON): the
+// scan tests 32 entries with no early exit inside, the count adds into 32-bit lanes.
+
 static ptrdiff_t next_above_portable(const float *row, ptrdiff_t from, ptrdiff_t n, float t) {
-  for (ptrdiff_t j = from; j < n; j++) {
+  ptrdiff_t j = from;
+  for (; j + 32 <= n; j += 32) {
+    int any = 0;
+    for (int l = 0; l < 32; l++) any |= row[j + l] > t;
+    if (any) break;
+  }
+  for (; j < n; j++) {
     if (row[j] > t) return j;
   }
   return n;
@@ -16,7 +25,12 @@ static void count_at_least_portable(
   for (ptrdiff_t e = 0; e < p; e++) {
     const float t = thresholds[e];
     int64_t c = 0;
-    for (ptrdiff_t j = 0; j < n; j++) c += row[j] >= t;
+    for (ptrdiff_t start = 0; start < n; start += (ptrdiff_t)1 << 30) {
+      const ptrdiff_t end = n - start > ((ptrdiff_t)1 << 30) ? start + ((ptrdiff_t)1 << 30) : n;
+      int32_t part = 0;
+      for (ptrdiff_t j = start; j < end; j++) part += row[j] >= t;
+      c += part;
+    }
     counts[e] += c;
   }
 }
