@@ -20,6 +20,16 @@ enum ScoringTiles {
   /// Items per GEMM tile: the scratch tile is `userBlock × itemTile` floats, reused for the run.
   static let itemTile = 1024
 
+  /// Users per block and items per tile for `queries × items` on `threads` workers: blocks
+  /// shrink when there are few queries, so that every worker gets several.
+  static func shape(
+    queries: Int, items: Int, threads: Int, userBlock: Int = userBlock,
+    itemTile: Int = itemTile
+  ) -> (block: Int, tileItems: Int) {
+    let block = max(1, min(userBlock, (queries + 4 * threads - 1) / (4 * threads)))
+    return (block, max(16, min(itemTile, items)))
+  }
+
   /// The number of cores the process may use.
   static var defaultThreads: Int { Parallel.processorCount }
 }
@@ -68,9 +78,9 @@ struct BlockedScorer {
       return Recommendations(queries: rows, k: kk, storage: [], counts: counts)
     }
     let queryCount = rows.count
-    // Blocks shrink when there are few queries, so every worker gets several.
-    let block = max(1, min(userBlock, (queryCount + 4 * threads - 1) / (4 * threads)))
-    let tileItems = max(16, min(itemTile, itemCount))
+    let (block, tileItems) = ScoringTiles.shape(
+      queries: queryCount, items: itemCount, threads: threads, userBlock: userBlock,
+      itemTile: itemTile)
     let blocks = (queryCount + block - 1) / block
     var storage = [ScoredIndex](
       repeating: ScoredIndex(index: -1, score: -.infinity), count: queryCount * kk)

@@ -159,29 +159,28 @@ struct BlockedRanker {
     // Row s's list is lists[s · listLength ..< (s + 1) · listLength], −1 past its end.
     var lists = [Int32](repeating: -1, count: active.count * listLength)
     let activeCount = active.count
-    let block = max(
-      1, min(ScoringTiles.userBlock, (activeCount + 4 * threads - 1) / (4 * threads)))
-    let tileItems = max(16, min(ScoringTiles.itemTile, itemCount))
+    let (block, tileItems) = ScoringTiles.shape(
+      queries: activeCount, items: itemCount, threads: threads)
     let blocks = (activeCount + block - 1) / block
-    // The most test entries in one block, and in one row: the sizes of the scratch buffers.
-    var blockEntries = 0
-    for b in 0..<blocks {
-      let lo = b * block
-      let hi = min(lo + block, activeCount)
-      var entries = 0
-      for s in lo..<hi { entries += test.rowCount(active[s]) }
-      blockEntries = max(blockEntries, entries)
-    }
-    let entriesPerBlock = blockEntries
-    let longest = active.reduce(0) { max($0, test.rowCount($1)) }
     let directLimit = Self.directCountLimit
     withExtendedLifetime(ScratchArena()) { arena in
       let scoring = TileScoring(
         queries: users, rows: active, items: items, itemBiases: itemBiases, engine: engine,
         arena: arena)
+      // The active rows are the test matrix's non-empty rows in order, so tests.starts[s] is
+      // also where row s's ranks go in the output.
       let tests = QueryRows(test, rows: active, arena: arena)
       let known = QueryRows(train, rows: active, arena: arena)
-      let outputStart = SharedMutablePointer(arena.copy(active.map { test.rowPointers[$0] }))
+      // The most test entries in one block, and in one row: the sizes of the scratch buffers.
+      var entriesPerBlock = 0
+      var longest = 0
+      for b in 0..<blocks {
+        let lo = b * block
+        let hi = min(lo + block, activeCount)
+        entriesPerBlock = max(entriesPerBlock, tests.starts.base[hi] - tests.starts.base[lo])
+        for s in lo..<hi { longest = max(longest, tests.range(s).count) }
+      }
+      let (blockEntries, longestRow) = (entriesPerBlock, longest)
       ranks.withUnsafeMutableBufferPointer { rankBuffer in
         lists.withUnsafeMutableBufferPointer { listBuffer in
           let output = SharedMutablePointer(rankBuffer)!
@@ -191,14 +190,17 @@ struct BlockedRanker {
             blocks, threads: threads,
             scratch: {
               RankScratch(
-                rows: block, tileItems: tileItems, entries: entriesPerBlock, longest: longest,
+                rows: block, tileItems: tileItems, entries: blockEntries, longest: longestRow,
                 listLength: listLength, arena: $0)
             }
           ) { b, scratch in
             let lo = b * block
             let m = min(block, activeCount - lo)
             scratch.prepare(block: lo, count: m, tests: tests, scoring: scoring)
-            for r in 0..<m { scratch.knownCursor[r] = known.starts.base[lo + r] }
+            for r in 0..<m {
+              scratch.knownCursor[r] = known.starts.base[lo + r]
+              scratch.testCursor[r] = tests.starts.base[lo + r]
+            }
             scoring.scoreBlock(lo, count: m, tile: scratch.tile, tileItems: tileItems) {
               first, n in
               for r in 0..<m {
@@ -207,7 +209,6 @@ struct BlockedRanker {
                 scratch.knownCursor[r] = known.mask(
                   row, query: q, from: scratch.knownCursor[r], first: first, count: n)
                 let start = scratch.offsets[r]
-                let p = scratch.offsets[r + 1] - start
                 let counted = scratch.countable[r]
                 if counted <= directLimit {
                   SelectionKernels.countAtLeast(
@@ -218,15 +219,20 @@ struct BlockedRanker {
                     row, count: n, thresholds: scratch.sorted + start, counted,
                     histogram: scratch.histogram, into: scratch.counts + start)
                 }
-                scratch.noteSelfCounts(
-                  row, row: r, first: first, count: n,
-                  testItems: tests.columns.base + tests.starts.base[q], p: p)
+                // A test item whose tile score reached its own threshold counted itself.
+                let testStart = tests.starts.base[q]
+                scratch.testCursor[r] = tests.walk(
+                  query: q, from: scratch.testCursor[r], first: first, count: n
+                ) { entry, j in
+                  let e = start + entry - testStart
+                  if row[j] >= scratch.scores[e] { scratch.selfCounted[e] = 1 }
+                }
                 scratch.heaps?[r].offer(row: row, count: n, first: first)
               }
             }
             for r in 0..<m {
               let q = lo + r
-              scratch.writeRanks(row: r, into: output.base + outputStart.base[q])
+              scratch.writeRanks(row: r, into: output.base + tests.starts.base[q])
               if let listed, let heap = scratch.heaps?.advanced(by: r) {
                 let list = listed.base + q * listLength
                 for e in 0..<heap.pointee.count { list[e] = heap.pointee.items[e] }
@@ -270,6 +276,7 @@ struct RankScratch {
   let selfCounted: UnsafeMutablePointer<Int64>
   /// The number of user r's sorted scores that are not NaN (a NaN score counts nothing).
   let countable: UnsafeMutablePointer<Int>
+  /// Where each user's walks through its training and test entries stand (`QueryRows.walk`).
   let knownCursor: UnsafeMutablePointer<Int>
   let testCursor: UnsafeMutablePointer<Int>
   let histogram: UnsafeMutablePointer<Int64>
@@ -338,28 +345,9 @@ struct RankScratch {
       countable[r] = numbers
       (counts + at).update(repeating: 0, count: p)
       (selfCounted + at).update(repeating: 0, count: p)
-      testCursor[r] = 0
       at += p
     }
     offsets[m] = at
-  }
-
-  /// Notes the test items of user `r` in this tile (items `first ..< first + n`) whose tile
-  /// score reached their own threshold: the count includes them once.
-  @inline(__always)
-  func noteSelfCounts(
-    _ row: UnsafePointer<Float>, row r: Int, first: Int, count n: Int,
-    testItems: UnsafePointer<Int32>, p: Int
-  ) {
-    let start = offsets[r]
-    var e = testCursor[r]
-    while e < p {
-      let j = Int(testItems[e]) - first
-      if j >= n { break }
-      if row[j] >= scores[start + e] { selfCounted[start + e] = 1 }
-      e += 1
-    }
-    testCursor[r] = e
   }
 
   /// Writes user r's ranks, in the test matrix's order.

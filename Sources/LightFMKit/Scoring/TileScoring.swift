@@ -148,12 +148,12 @@ struct QueryRows: Sendable {
   @inline(__always)
   func range(_ s: Int) -> Range<Int> { starts.base[s]..<starts.base[s + 1] }
 
-  /// Sets to −∞ the scores in `row` (items `first ..< first + n`) of the items in query `s`'s
-  /// row, walking it from `from`; returns where the walk stopped, so that a row is walked once
-  /// over all of a query's tiles.
+  /// Calls `body(entry, j)` for the entries of query `s`'s row that fall in the tile of items
+  /// `first ..< first + n` (j = column − first), walking the row from `from`; returns where the
+  /// walk stopped, so that a row is walked once over all of a query's tiles.
   @inline(__always)
-  func mask(
-    _ row: UnsafeMutablePointer<Float>, query s: Int, from: Int, first: Int, count n: Int
+  func walk(
+    query s: Int, from: Int, first: Int, count n: Int, _ body: (_ entry: Int, _ j: Int) -> Void
   ) -> Int {
     let end = starts.base[s + 1]
     assert(from >= starts.base[s] && from <= end, "walk outside the query's row")
@@ -162,10 +162,19 @@ struct QueryRows: Sendable {
       let j = Int(columns.base[e]) - first
       if j >= n { break }
       assert(j >= 0, "a query's row must be sorted and walked tile by tile")
-      row[j] = -.infinity
+      body(e, j)
       e += 1
     }
     return e
+  }
+
+  /// Sets to −∞ the scores in `row` (items `first ..< first + n`) of the items in query `s`'s
+  /// row (`walk`).
+  @inline(__always)
+  func mask(
+    _ row: UnsafeMutablePointer<Float>, query s: Int, from: Int, first: Int, count n: Int
+  ) -> Int {
+    walk(query: s, from: from, first: first, count: n) { _, j in row[j] = -.infinity }
   }
 }
 
