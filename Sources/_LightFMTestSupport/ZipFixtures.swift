@@ -119,14 +119,7 @@ public struct ZipFixture {
 
   /// A version 1.0 `.npy` header (magic, dict, padding) for `descr` and `shape`.
   public static func npyHeader(descr: String, shape: [Int]) -> [UInt8] {
-    let dims = shape.map(String.init).joined(separator: ", ")
-    let shapeText = shape.count == 1 ? "(\(dims),)" : "(\(dims))"
-    var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeText), }"
-    let unpadded = 10 + header.utf8.count + 1
-    header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
-    let length = header.utf8.count
-    return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(length & 0xFF), UInt8(length >> 8)]
-      + Array(header.utf8)
+    NumpyArray.npyHeader(descr: descr, shape: shape)
   }
 }
 

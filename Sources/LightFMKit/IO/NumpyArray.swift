@@ -485,20 +485,27 @@ extension NumpyArray {
 // MARK: - .npy writing
 
 extension NumpyArray {
-  /// The bytes of a version 1.0 `.npy` file holding this array, little-endian, C order.
-  public func npyBytes() -> [UInt8] {
+  /// A version 1.0 `.npy` header (magic, version, length, dict and padding) for an array of
+  /// `descr` and `shape` in C order; the data follows it.
+  package static func npyHeader(descr: String, shape: [Int]) -> [UInt8] {
     let dims = shape.map(String.init).joined(separator: ", ")
     let shapeText = shape.count == 1 ? "(\(dims),)" : "(\(dims))"
     var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeText), }"
     // Pad with spaces so the data starts on a 64-byte boundary; the header ends in a newline.
-    let unpadded = Self.magic.count + 2 + 2 + header.utf8.count + 1
+    let unpadded = magic.count + 2 + 2 + header.utf8.count + 1
     header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
     var writer = ByteWriter()
-    writer.bytes(Self.magic)
+    writer.bytes(magic)
     writer.uint8(1)
     writer.uint8(0)
     writer.uint16(UInt16(header.utf8.count))
     writer.bytes(header.utf8)
+    return writer.bytes
+  }
+
+  /// The bytes of a version 1.0 `.npy` file holding this array, little-endian, C order.
+  public func npyBytes() -> [UInt8] {
+    var writer = ByteWriter(bytes: Self.npyHeader(descr: descr, shape: shape))
     switch elements {
     case .float32(let v): writer.floats(v)
     case .float64(let v): for x in v { writer.uint64(x.bitPattern) }
