@@ -144,10 +144,7 @@ package enum DelimitedText {
               + "\(delimiter.name), found \(fields.count)")
         }
         columnCount = fields.count
-        let following = text.lines.dropFirst().prefix(100).map {
-          text.fields(of: $0, delimiter: delimiter)
-        }
-        if header ?? looksLikeInteractionHeader(fields, following: following) {
+        if header ?? looksLikeInteractionHeader(in: text, delimiter: delimiter) {
           skippedHeader = fields
           continue
         }
@@ -200,6 +197,19 @@ package enum DelimitedText {
 
   static func normalizedColumnName(_ s: String) -> String {
     String(s.lowercased().unicodeScalars.filter { $0 != "_" && $0 != "-" && $0 != " " })
+  }
+
+  /// Lines after the first that the interaction header rule looks at.
+  static let headerRuleLines = 100
+
+  /// Whether the first line of `text` is a header, judged with up to `headerRuleLines` lines
+  /// after it (see `readInteractions`).
+  static func looksLikeInteractionHeader(in text: TextFile, delimiter: Delimiter) -> Bool {
+    let following = text.lines.dropFirst().prefix(headerRuleLines).map {
+      text.fields(of: $0, delimiter: delimiter)
+    }
+    return looksLikeInteractionHeader(
+      text.fields(of: text.lines[0], delimiter: delimiter), following: following)
   }
 
   /// Whether a first line `fields` is a header, judged with the lines that follow it (see

@@ -183,7 +183,7 @@ extension DelimitedText {
         }
         if end == 0 { continue }  // no full line yet: read more
       }
-      if first && !eof && memchrCount(buffer, 0x0A, end) < StreamParser.headerLines + 1 {
+      if first && !eof && memchrCount(buffer, 0x0A, end) < DelimitedText.headerRuleLines + 1 {
         continue  // the header rule looks at the lines after the first: read more
       }
       let chunk = UnsafeBufferPointer(start: buffer, count: end)
@@ -232,8 +232,6 @@ private struct StreamParser {
   var jumpLines: [Int] = []
   /// The header decision from the first chunk when `header` is `nil`.
   var detectedHeader = false
-  /// Lines after the first that the header rule looks at.
-  static let headerLines = 100
   var userIDs = ByteInterner()
   var itemIDs = ByteInterner()
   var users: [Int32] = []
@@ -261,12 +259,7 @@ private struct StreamParser {
     {
       if !givenDelimiter { delimiter = text.detectDelimiter() }
       if header == nil {
-        // The first line and up to 100 after it.
-        let fields = text.fields(of: text.lines[0], delimiter: delimiter)
-        let following = text.lines.dropFirst().prefix(Self.headerLines).map {
-          text.fields(of: $0, delimiter: delimiter)
-        }
-        detectedHeader = DelimitedText.looksLikeInteractionHeader(fields, following: following)
+        detectedHeader = DelimitedText.looksLikeInteractionHeader(in: text, delimiter: delimiter)
       }
     }
     let newlines = chunk.baseAddress.map { memchrCount($0, 0x0A, chunk.count) } ?? 0
