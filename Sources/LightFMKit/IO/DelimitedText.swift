@@ -372,12 +372,7 @@ struct TextFile {
       var end = lineStart
       while end < bytes.count && bytes[end] != 0x0A { end += 1 }
       var contentEnd = end
-      while contentEnd > lineStart
-        && (bytes[contentEnd - 1] == 0x0D || bytes[contentEnd - 1] == 0x20
-          || bytes[contentEnd - 1] == 0x09)
-      {
-        contentEnd -= 1
-      }
+      while contentEnd > lineStart && isSpace(bytes[contentEnd - 1]) { contentEnd -= 1 }
       var contentStart = lineStart
       while contentStart < contentEnd && bytes[contentStart] == 0x20 { contentStart += 1 }
       if contentStart < contentEnd && bytes[contentStart] != 0x23 {  // '#'
@@ -439,7 +434,6 @@ struct TextFile {
       @inline(__always) func atDelimiter(_ n: Int) -> Bool {
         buffer[n] == first && (second == nil || (n + 1 < end && buffer[n + 1] == second!))
       }
-      @inline(__always) func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D }
       while true {
         while n < end && buffer[n] == 0x20 { n += 1 }
         if n < end && buffer[n] == 0x22 {
@@ -482,6 +476,10 @@ struct TextFile {
     decodeText(field, latin1: isLatin1)
   }
 }
+
+/// A space, tab or carriage return: trimmed around lines and fields.
+@inline(__always)
+func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D }
 
 /// `bytes` as text: UTF-8, or Latin-1 (one character a byte) for files that are not UTF-8.
 func decodeText(_ bytes: UnsafeBufferPointer<UInt8>, latin1: Bool) -> String {

@@ -445,10 +445,6 @@ private struct StreamParser {
   }
 }
 
-/// A space, tab or carriage return: trimmed around fields.
-@inline(__always)
-private func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D }
-
 /// Powers of ten for the short-decimal fast path.
 private let powersOfTen: [Double] = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7]
 
