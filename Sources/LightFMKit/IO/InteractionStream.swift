@@ -183,13 +183,14 @@ extension DelimitedText {
         }
         if end == 0 { continue }  // no full line yet: read more
       }
-      if first && !eof && memchrCount(buffer, 0x0A, end) < DelimitedText.headerRuleLines + 1 {
-        continue  // the header rule looks at the lines after the first: read more
-      }
       let chunk = UnsafeBufferPointer(start: buffer, count: end)
       if first {
+        let newlines = memchrCount(buffer, 0x0A, end)
+        if !eof && newlines < DelimitedText.headerRuleLines + 1 {
+          continue  // the header rule looks at the lines after the first: read more
+        }
         first = false
-        try parser.begin(chunk, fileSize: size ?? 0)
+        try parser.begin(chunk, newlines: newlines, fileSize: size ?? 0)
       }
       try parser.parse(chunk)
       try progress?(consumed - (filled - end), parser.users.count)
@@ -252,8 +253,10 @@ private struct StreamParser {
 
   /// Detects the delimiter and the header from the first chunk's first lines, by
   /// `readInteractions`' rules on the same lines, and reserves the columns from the chunk's bytes
-  /// per line.
-  mutating func begin(_ chunk: UnsafeBufferPointer<UInt8>, fileSize: Int) throws {
+  /// per line (`newlines` is the chunk's count of line feeds).
+  mutating func begin(
+    _ chunk: UnsafeBufferPointer<UInt8>, newlines: Int, fileSize: Int
+  ) throws {
     if !givenDelimiter || header == nil,
       let text = try? TextFile(bytes: Array(chunk), file: file, expecting: "user<sep>item lines")
     {
@@ -262,7 +265,6 @@ private struct StreamParser {
         detectedHeader = DelimitedText.looksLikeInteractionHeader(in: text, delimiter: delimiter)
       }
     }
-    let newlines = chunk.baseAddress.map { memchrCount($0, 0x0A, chunk.count) } ?? 0
     let perLine = max(8, chunk.count / max(newlines, 1))
     let estimate = min(fileSize / perLine + 16, 1 << 31)
     users.reserveCapacity(estimate)
