@@ -13,7 +13,7 @@ func noteSkippedHeader(_ header: [String]?, line: Int?, path: String) {
 
 /// What the progress line says while a text file's bytes are parsed.
 func parsing(_ bytes: [UInt8]) -> String {
-  "parsing " + String(format: "%.1f", Double(bytes.count) / 1e6) + " MB"
+  "parsing " + ProgressLine.megabytes(bytes.count) + " MB"
 }
 
 /// An interactions file as read, in columns: delimited text streamed a chunk at a time, or a

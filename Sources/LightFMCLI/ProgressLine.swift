@@ -70,19 +70,29 @@ final class ProgressLine {
     let due = since >= interval
     guard due || (Self.isTerminal && done == total && drawn) else { return }
     lastShown = now
-    let text = line(done, elapsed: Self.seconds(now - started)) + detail
-    if Self.isTerminal {
-      drawn = true
-      StandardStreams.writeError("\r" + Self.fitted(text) + "\u{1B}[K")
-    } else {
-      StandardStreams.writeError(text + "\n")
-    }
+    if Self.show(line(done, elapsed: Self.seconds(now - started)) + detail) { drawn = true }
   }
 
   /// Ends the step: on a terminal the line is erased, so what follows starts on a clean line.
   func finish() {
     guard drawn else { return }
     drawn = false
+    Self.erase()
+  }
+
+  /// Shows `text`: redrawn in place on a terminal (then `true`: there is a line to erase), a
+  /// plain line otherwise.
+  private static func show(_ text: String) -> Bool {
+    guard isTerminal else {
+      StandardStreams.writeError(text + "\n")
+      return false
+    }
+    StandardStreams.writeError("\r" + fitted(text) + "\u{1B}[K")
+    return true
+  }
+
+  /// Erases the line drawn in place by `show`.
+  private static func erase() {
     StandardStreams.writeError("\r\u{1B}[K")
   }
 
@@ -92,7 +102,7 @@ final class ProgressLine {
     var text = "\(label): "
     switch unit {
     case .bytes:
-      text += megabytes(done) + (total.map { "/" + megabytes($0) } ?? "") + " MB"
+      text += Self.megabytes(done) + (total.map { "/" + Self.megabytes($0) } ?? "") + " MB"
     case .count(let noun):
       text += "\(done)" + (total.map { "/\($0)" } ?? "") + " \(noun)"
     }
@@ -109,7 +119,8 @@ final class ProgressLine {
     return text
   }
 
-  private func megabytes(_ bytes: Int) -> String { String(format: "%.1f", Double(bytes) / 1e6) }
+  /// `bytes` in MB, one decimal: `12.3`.
+  static func megabytes(_ bytes: Int) -> String { String(format: "%.1f", Double(bytes) / 1e6) }
 
   /// Three significant figures at most: 1234, 12.3, 1.23.
   static func number(_ x: Double) -> String {
@@ -139,20 +150,14 @@ final class ProgressLine {
     timer.setEventHandler {
       let taken = seconds(ContinuousClock.now - started)
       let shown = taken < 60 ? String(format: "%.1f s", taken) : duration(taken)
-      let text = "\(label): \(what)  \(shown)"
-      if isTerminal {
-        drawn.value = true
-        StandardStreams.writeError("\r" + fitted(text) + "\u{1B}[K")
-      } else {
-        StandardStreams.writeError(text + "\n")
-      }
+      if show("\(label): \(what)  \(shown)") { drawn.value = true }
     }
     timer.resume()
     defer {
       timer.cancel()
       // The handler runs on `queue`: once this returns, it has finished and will not run again.
       queue.sync {
-        if drawn.value { StandardStreams.writeError("\r\u{1B}[K") }
+        if drawn.value { erase() }
       }
     }
     return try body()
