@@ -74,7 +74,7 @@ extension Recommend {
       var skipped = 0
       var firstSkipped: Int?
       // The users of those lines in order of first appearance.
-      var order: [Int32] = []
+      var ids: [String] = []
       var seen = [Bool](repeating: false, count: input.columns.userIDs.count)
       for n in 0..<input.count {
         guard itemIndex[Int(lineItems[n])] >= 0 else {
@@ -85,7 +85,7 @@ extension Recommend {
         let user = Int(lineUsers[n])
         if !seen[user] {
           seen[user] = true
-          order.append(Int32(user))
+          ids.append(input.columns.userIDs[user])
         }
       }
       if let first = firstSkipped {
@@ -93,7 +93,6 @@ extension Recommend {
           "recommend: \(skipped) line(s) of \(path) name an item the model does not know and "
             + "are skipped (first at \(input.location(first)))")
       }
-      let ids = IDMapping(order.map { input.columns.userIDs[Int($0)] }).ids
       guard ids.count > 0 else {
         throw LightFMError.invalidData(
           "\(path): no line names an item the model knows, so there is nobody to fold in")
