@@ -127,10 +127,10 @@ struct ListOptions: ParsableArguments {
 
 /// Writes progress and notes to standard error, so standard output stays machine-readable.
 enum Console {
-  /// Best effort: a closed, full or broken standard error loses the note, nothing else
-  /// (`StandardStreams.note`).
+  /// Writes `message` and a newline to standard error. Best effort: a closed, full or broken
+  /// standard error loses the note, nothing else (`StandardStreams.writeError`).
   static func note(_ message: String) {
-    StandardStreams.note(message)
+    StandardStreams.writeError(message + "\n")
   }
 }
 

@@ -102,11 +102,6 @@ enum StandardStreams {
     }
   }
 
-  /// Writes `message` and a newline to standard error, ignoring every failure.
-  static func note(_ message: String) {
-    writeError(message + "\n")
-  }
-
   /// Writes `text` to standard error as it is (a progress line redrawn with `\r`), ignoring
   /// every failure: progress and notes are not worth failing for.
   static func writeError(_ text: String) {
