@@ -22,17 +22,8 @@ final class FaultTests: XCTestCase {
   var scratch: URL!
 
   override func setUpWithError() throws {
-    let base = FileManager.default.temporaryDirectory
-    directory = base.appendingPathComponent("lightfm-faults-\(UUID().uuidString)")
-    scratch = base.appendingPathComponent("lightfm-faults-io-\(UUID().uuidString)")
-    for url in [directory!, scratch!] {
-      try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-  }
-
-  override func tearDownWithError() throws {
-    try? FileManager.default.removeItem(at: directory)
-    try? FileManager.default.removeItem(at: scratch)
+    directory = try makeTemporaryDirectory("lightfm-faults")
+    scratch = try makeTemporaryDirectory("lightfm-faults-io")
   }
 
   func path(_ name: String) -> String { directory.appendingPathComponent(name).path }

@@ -32,9 +32,8 @@ extension HostileInputTests {
       ["--as=\(LightFMSubprocess.sanitized ? "unlimited" : "\(addressSpace)")", "--"] + timer
       + [try LightFMSubprocess.executable().path] + arguments
     process.currentDirectoryURL = directory
-    let scratch = fm.temporaryDirectory.appendingPathComponent("lightfm-run-\(UUID().uuidString)")
-    try fm.createDirectory(at: scratch, withIntermediateDirectories: true)
-    defer { try? fm.removeItem(at: scratch) }
+    // The captured streams go outside the working directory.
+    let scratch = try makeTemporaryDirectory("lightfm-run")
     let outURL = scratch.appendingPathComponent("out")
     let errURL = scratch.appendingPathComponent("err")
     _ = fm.createFile(atPath: outURL.path, contents: nil)

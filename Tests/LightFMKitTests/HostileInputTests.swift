@@ -17,13 +17,7 @@ final class HostileInputTests: XCTestCase {
   var directory: URL!
 
   override func setUpWithError() throws {
-    directory = FileManager.default.temporaryDirectory
-      .appendingPathComponent("lightfm-hostile-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-  }
-
-  override func tearDownWithError() throws {
-    try? FileManager.default.removeItem(at: directory)
+    directory = try makeTemporaryDirectory("lightfm-hostile")
   }
 
   func path(_ name: String) -> String { directory.appendingPathComponent(name).path }

@@ -10,13 +10,7 @@ final class InteractionStreamTests: XCTestCase {
   private var directory: URL!
 
   override func setUpWithError() throws {
-    directory = FileManager.default.temporaryDirectory
-      .appendingPathComponent("InteractionStreamTests-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-  }
-
-  override func tearDownWithError() throws {
-    try? FileManager.default.removeItem(at: directory)
+    directory = try makeTemporaryDirectory("InteractionStreamTests")
   }
 
   private func write(_ bytes: [UInt8]) throws -> URL {
