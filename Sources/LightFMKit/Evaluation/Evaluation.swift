@@ -282,22 +282,18 @@ public enum Evaluation {
   public static func averagePrecisionAtK(
     ranks: CSRMatrix, k: Int, preserveRows: Bool = false
   ) -> [Float] {
-    var sorted: [Float] = []
-    return perUser(ranks, preserveRows: preserveRows) { row in
-      guard !row.isEmpty else { return 0 }
-      sorted.removeAll(keepingCapacity: true)
-      sorted.append(contentsOf: row)
-      sorted.sort()
+    perUser(ranks, preserveRows: preserveRows, sorted: true) { sorted in
+      guard !sorted.isEmpty else { return 0 }
       // With the ranks sorted, rank r_j has j + 1 test items at or above it (ties included).
       var total = 0.0
-      var j = 0
-      while j < sorted.count && sorted[j] < Float(k) {
+      var j = sorted.startIndex
+      while j < sorted.endIndex && sorted[j] < Float(k) {
         var hits = j + 1
-        while hits < sorted.count && sorted[hits] == sorted[j] { hits += 1 }
-        total += Double(hits) / (Double(sorted[j]) + 1)
+        while hits < sorted.endIndex && sorted[hits] == sorted[j] { hits += 1 }
+        total += Double(hits - sorted.startIndex) / (Double(sorted[j]) + 1)
         j += 1
       }
-      return Float(total / Double(min(k, row.count)))
+      return Float(total / Double(min(k, sorted.count)))
     }
   }
 
@@ -312,16 +308,14 @@ public enum Evaluation {
   ) -> [Float] {
     let items = ranks.shape.columns
     var user = -1
-    var sorted: [Float] = []
-    return perUser(ranks, preserveRows: preserveRows, rowIndex: { user = $0 }) { row in
-      let p = row.count
+    return perUser(
+      ranks, preserveRows: preserveRows, sorted: true, rowIndex: { user = $0 }
+    ) { sorted in
+      let p = sorted.count
       let trained =
         trainInteractions.map { user < $0.shape.rows ? $0.rowCount(user) : 0 } ?? 0
       let negatives = items - p - trained
       guard p > 0, negatives > 0 else { return 0.5 }
-      sorted.removeAll(keepingCapacity: true)
-      sorted.append(contentsOf: row)
-      sorted.sort()
       var total = 0.0
       for (i, r) in sorted.enumerated() {
         let above = max(0, Double(r) - Double(i))
@@ -344,16 +338,24 @@ public enum Evaluation {
     return n
   }
 
-  /// Applies `metric` to each row's ranks, keeping rows without entries only if asked.
+  /// Applies `metric` to each row's ranks, keeping rows without entries only if asked; with
+  /// `sorted`, to the ranks in ascending order (one scratch buffer for all the rows).
   static func perUser(
-    _ ranks: CSRMatrix, preserveRows: Bool, rowIndex: (Int) -> Void = { _ in },
-    _ metric: (ArraySlice<Float>) -> Float
+    _ ranks: CSRMatrix, preserveRows: Bool, sorted: Bool = false,
+    rowIndex: (Int) -> Void = { _ in }, _ metric: (ArraySlice<Float>) -> Float
   ) -> [Float] {
     var out: [Float] = []
     out.reserveCapacity(ranks.shape.rows)
+    var scratch: [Float] = []
     for u in 0..<ranks.shape.rows {
-      let row = ranks.row(u).values
+      var row = ranks.row(u).values
       if row.isEmpty && !preserveRows { continue }
+      if sorted {
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: row)
+        scratch.sort()
+        row = scratch[...]
+      }
       rowIndex(u)
       out.append(metric(row))
     }
