@@ -7,14 +7,7 @@ final class EvaluationTests: XCTestCase {
   typealias F = ScoringFixtures
 
   /// d = 1: user 0 ranks items 0…4 in order, user 1 in reverse, user 2 has no test items.
-  func tinyModel() -> LightFM {
-    var p = ModelParameters(noComponents: 1, userFeatureCount: 3, itemFeatureCount: 5)
-    p.users.embeddings = [1, -1, 0]
-    p.items.embeddings = [5, 4, 3, 2, 1]
-    var model = LightFM(noComponents: 1)
-    model.parameters = p
-    return model
-  }
+  func tinyModel() -> LightFM { F.model(d: 1, users: [1, -1, 0], items: [5, 4, 3, 2, 1]) }
 
   func testHandCheckedMetrics() throws {
     let model = tinyModel()
@@ -105,11 +98,7 @@ final class EvaluationTests: XCTestCase {
   }
 
   func testTiesCountAgainstTheItem() throws {
-    var p = ModelParameters(noComponents: 1, userFeatureCount: 1, itemFeatureCount: 4)
-    p.users.embeddings = [1]
-    p.items.embeddings = [1, 1, 1, 0]
-    var model = LightFM(noComponents: 1)
-    model.parameters = p
+    let model = F.model(d: 1, users: [1], items: [1, 1, 1, 0])
     let ranks = try model.predictRank(try F.csr([[0, 2, 3]], columns: 4))
     XCTAssertEqual(ranks.values, [2, 2, 3])
   }

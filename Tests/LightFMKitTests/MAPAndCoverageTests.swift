@@ -90,8 +90,7 @@ final class MAPAndCoverageTests: XCTestCase {
 
   /// Items scored 2, 1, 0, −3 along one axis; users 0, 1 and 3 point along it, user 2 against.
   func coverageExample() throws -> (model: LightFM, test: CSRMatrix, train: CSRMatrix) {
-    let model = PopularityControlTests.model(
-      d: 1, users: [1, 1, -1, 1], items: [2, 1, 0, -3])
+    let model = F.model(d: 1, users: [1, 1, -1, 1], items: [2, 1, 0, -3])
     // User 3 has no test items: its list (item 2, its best untrained item) does not count.
     let test = try F.csr([[2], [2], [2], []], columns: 4)
     let train = try F.csr([[], [0], [], [0, 1]], columns: 4)

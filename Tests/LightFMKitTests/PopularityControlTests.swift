@@ -7,27 +7,10 @@ import XCTest
 final class PopularityControlTests: XCTestCase {
   typealias F = ScoringFixtures
 
-  /// A model with the given user and item embeddings (`d` per row) and biases.
-  static func model(
-    d: Int, users: [Float], items: [Float], userBiases: [Float]? = nil,
-    itemBiases: [Float]? = nil
-  ) -> LightFM {
-    var p = ModelParameters(
-      noComponents: d, userFeatureCount: users.count / d, itemFeatureCount: items.count / d)
-    p.users.embeddings = users
-    p.items.embeddings = items
-    p.users.biases = userBiases ?? [Float](repeating: 0, count: users.count / d)
-    p.items.biases = itemBiases ?? [Float](repeating: 0, count: items.count / d)
-    var model = LightFM(noComponents: d)
-    model.parameters = p
-    return model
-  }
-
   /// User 0 (no training items) likes item 0 best, item 1 next, item 2 least; item 0 is the
   /// popular one (4 training users), item 1 has one, item 2 none.
   func plantedExample() throws -> (model: LightFM, train: CSRMatrix) {
-    let model = Self.model(
-      d: 1, users: [1, 1, 1, 1, 1], items: [1.0, 0.8, 0.1])
+    let model = F.model(d: 1, users: [1, 1, 1, 1, 1], items: [1.0, 0.8, 0.1])
     let train = try F.csr([[], [0, 1], [0], [0], [0]], columns: 3)
     return (model, train)
   }

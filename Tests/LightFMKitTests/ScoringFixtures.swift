@@ -31,6 +31,17 @@ enum ScoringFixtures {
     return model
   }
 
+  /// A model with the given user and item embeddings (`d` per row), every bias 0.
+  static func model(d: Int, users: [Float], items: [Float]) -> LightFM {
+    var p = ModelParameters(
+      noComponents: d, userFeatureCount: users.count / d, itemFeatureCount: items.count / d)
+    p.users.embeddings = users
+    p.items.embeddings = items
+    var model = LightFM(noComponents: d)
+    model.parameters = p
+    return model
+  }
+
   /// A CSR matrix from per-row column lists (values 1).
   static func csr(_ rows: [[Int]], columns: Int) throws -> CSRMatrix {
     var pointers = [0]
